@@ -1,0 +1,100 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import './formats.js';
+import { Timestamp, Uuid } from './common.js';
+import { PatientRegisteredV1, PatientUpdatedV1 } from './patient.js';
+
+/**
+ * The event registry: every event type the platform publishes, with the JSON Schema of its
+ * `data`. Types are versioned (`<aggregate>.<fact>.v<N>`); a breaking change is a new version.
+ */
+export const EVENT_TYPES = {
+  'patient.registered.v1': {
+    schema: PatientRegisteredV1,
+    producer: 'patient',
+    description: 'A patient was registered; carries the full record.',
+  },
+  'patient.updated.v1': {
+    schema: PatientUpdatedV1,
+    producer: 'patient',
+    description:
+      'A patient record changed (including deactivation); carries the full record and which fields changed.',
+  },
+} as const satisfies Record<string, { schema: TSchema; producer: string; description: string }>;
+
+export type EventType = keyof typeof EVENT_TYPES;
+export type EventData<T extends EventType> = Static<(typeof EVENT_TYPES)[T]['schema']>;
+
+/** CloudEvents 1.0 JSON envelope plus W3C `traceparent` (DESIGN.md §5). */
+export const EventEnvelope = Type.Object(
+  {
+    specversion: Type.Literal('1.0'),
+    id: Uuid,
+    type: Type.String({ pattern: '^[a-z]+(\\.[a-z-]+)+\\.v[0-9]+$' }),
+    source: Type.String({ minLength: 1 }),
+    time: Timestamp,
+    subject: Type.String({ minLength: 1 }),
+    dataschema: Type.String({ minLength: 1 }),
+    datacontenttype: Type.Literal('application/json'),
+    traceparent: Type.Optional(
+      Type.String({ pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' }),
+    ),
+    data: Type.Unknown(),
+  },
+  { additionalProperties: false, $id: 'EventEnvelope' },
+);
+export type EventEnvelope = Static<typeof EventEnvelope>;
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_TYPES, type);
+}
+
+export function dataSchemaUri(type: EventType): string {
+  return `urn:hms:event:${type}`;
+}
+
+const envelopeCheck = TypeCompiler.Compile(EventEnvelope);
+const dataChecks = new Map<string, TypeCheck<TSchema>>();
+function dataCheck(type: EventType): TypeCheck<TSchema> {
+  let check = dataChecks.get(type);
+  if (!check) {
+    check = TypeCompiler.Compile(EVENT_TYPES[type].schema);
+    dataChecks.set(type, check);
+  }
+  return check;
+}
+
+export class EventSchemaError extends Error {
+  constructor(
+    readonly eventType: string,
+    readonly problems: { path: string; message: string }[],
+  ) {
+    super(
+      `event ${eventType} does not match its schema: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`,
+    );
+    this.name = 'EventSchemaError';
+  }
+}
+
+/** Checks an envelope and its data against the registry; throws EventSchemaError when invalid. */
+export function assertValidEvent(envelope: unknown): asserts envelope is EventEnvelope {
+  if (!envelopeCheck.Check(envelope)) {
+    const problems = [...envelopeCheck.Errors(envelope)].map((e) => ({
+      path: e.path || '/',
+      message: e.message,
+    }));
+    const type =
+      typeof envelope === 'object' && envelope && 'type' in envelope ? String(envelope.type) : 'unknown';
+    throw new EventSchemaError(type, problems);
+  }
+  if (!isEventType(envelope.type))
+    throw new EventSchemaError(envelope.type, [{ path: '/type', message: 'unknown event type' }]);
+  const check = dataCheck(envelope.type);
+  if (!check.Check(envelope.data)) {
+    const problems = [...check.Errors(envelope.data)].map((e) => ({
+      path: `/data${e.path}`,
+      message: e.message,
+    }));
+    throw new EventSchemaError(envelope.type, problems);
+  }
+}

@@ -1,0 +1,8 @@
+import './formats.js';
+
+export * from './common.js';
+export * from './events.js';
+export * from './formats.js';
+export * from './patient.js';
+export * from './roles.js';
+export * from './services.js';

@@ -1,0 +1,20 @@
+/**
+ * The platform's services: the path prefixes each one owns under /api/v1 (the gateway routes by
+ * them) and the port it listens on by default. In embedded mode a service listens on
+ * `PORT + offset` (gateway on PORT, 8080 by default).
+ */
+export const SERVICES = {
+  gateway: { offset: 0, prefixes: [] },
+  auth: { offset: 1, prefixes: ['/api/v1/auth', '/.well-known/jwks.json'] },
+  patient: { offset: 2, prefixes: ['/api/v1/patients'] },
+  appointment: { offset: 3, prefixes: ['/api/v1/appointments'] },
+  staff: { offset: 4, prefixes: ['/api/v1/staff'] },
+  pharmacy: { offset: 5, prefixes: ['/api/v1/prescriptions', '/api/v1/medications'] },
+  inventory: { offset: 6, prefixes: ['/api/v1/inventory'] },
+  billing: { offset: 7, prefixes: ['/api/v1/invoices', '/api/v1/claims'] },
+  audit: { offset: 8, prefixes: ['/api/v1/audit'] },
+  notification: { offset: 9, prefixes: ['/api/v1/notifications'] },
+  analytics: { offset: 10, prefixes: ['/api/v1/analytics'] },
+} as const satisfies Record<string, { offset: number; prefixes: readonly string[] }>;
+
+export type ServiceName = keyof typeof SERVICES;

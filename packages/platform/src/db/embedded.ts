@@ -1,0 +1,118 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import type { Db, QueryResult, Queryable, Tx } from './types.js';
+import { assertSchemaName } from './types.js';
+
+const parsers = {
+  [types.INT8]: (v: string) => Number(v),
+  [types.DATE]: (v: string) => v,
+};
+
+/**
+ * ONE embedded PostgreSQL for every service of the process (DESIGN.md §1: a PGlite instance
+ * costs ~2 s and ~300 MB, so eleven would not fit a laptop). Each service gets an `EmbeddedDb`
+ * bound to its own schema.
+ */
+export class EmbeddedPostgres {
+  private constructor(readonly pglite: PGlite) {}
+
+  /** `dataDir` undefined keeps everything in memory (tests). */
+  static async open(dataDir?: string): Promise<EmbeddedPostgres> {
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const pglite = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      extensions: { pg_trgm, unaccent, btree_gist, pgcrypto },
+      parsers,
+    });
+    return new EmbeddedPostgres(pglite);
+  }
+
+  forService(schema: string): EmbeddedDb {
+    return new EmbeddedDb(this, schema);
+  }
+
+  async close(): Promise<void> {
+    if (!this.pglite.closed) await this.pglite.close();
+  }
+}
+
+/**
+ * A service's view of the shared PGlite. PGlite has one connection, so every statement runs in a
+ * short transaction that first sets `search_path` to the service schema (SET LOCAL), and the
+ * connection's mutex serializes them. Never hold a transaction across a call to another service:
+ * it would block every service of the process.
+ */
+export class EmbeddedDb implements Db {
+  readonly kind = 'embedded' as const;
+  private readonly setPath: string;
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly pg: EmbeddedPostgres,
+    readonly schema: string,
+  ) {
+    assertSchemaName(schema);
+    this.setPath = `SET LOCAL search_path TO ${schema}, public`;
+  }
+
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    return this.transaction((tx) => tx.query<R>(sql, params));
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.transaction((tx) => tx.exec(sql));
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.pg.pglite.transaction(async (t) => {
+      await t.exec(this.setPath);
+      return fn(wrapTx(t));
+    });
+  }
+
+  /** One process holds every service here, so an in-process mutex is the advisory lock. */
+  async withLock<T>(
+    name: string,
+    fn: (conn: Queryable) => Promise<T>,
+    opts: { wait?: boolean } = {},
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    let held = this.locks.get(name);
+    if (held && opts.wait === false) return { acquired: false };
+    while (held) {
+      await held;
+      held = this.locks.get(name);
+    }
+    let release!: () => void;
+    this.locks.set(name, new Promise<void>((r) => (release = r)));
+    try {
+      return { acquired: true, value: await fn(this) };
+    } finally {
+      this.locks.delete(name);
+      release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pg.pglite.query('SELECT 1');
+  }
+
+  /** The shared instance outlives a service; `EmbeddedPostgres.close()` ends it. */
+  async close(): Promise<void> {}
+}
+
+function wrapTx(t: Transaction): Queryable {
+  return {
+    async query<R>(sql: string, params: readonly unknown[] = []) {
+      const res = await t.query<R>(sql, params as unknown[]);
+      // PGlite reports affectedRows for writes and 0 for reads; pg's rowCount is either
+      return { rows: res.rows, rowCount: res.affectedRows || res.rows.length };
+    },
+    async exec(sql: string) {
+      await t.exec(sql);
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import pg from 'pg';
+import type { Db, QueryResult, Queryable, Tx } from './types.js';
+import { assertSchemaName } from './types.js';
+
+const { Pool, types } = pg;
+
+// One set of type parsers for every pool, matching the embedded adapter (see types.ts).
+const INT8 = 20;
+const DATE = 1082;
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+    if (oid === INT8) return (v: string) => Number(v);
+    if (oid === DATE) return (v: string) => v;
+    const builtin: (o: number, f?: 'text' | 'binary') => (value: string) => unknown = types.getTypeParser;
+    return builtin(oid, format);
+  },
+};
+
+export interface PostgresOptions {
+  url: string;
+  schema: string;
+  poolMax?: number;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+}
+
+/** Real PostgreSQL: one pool per service, `search_path` set per connection to the service schema. */
+export class PostgresDb implements Db {
+  readonly kind = 'postgres' as const;
+  readonly schema: string;
+  private readonly pool: pg.Pool;
+
+  constructor(opts: PostgresOptions) {
+    assertSchemaName(opts.schema);
+    this.schema = opts.schema;
+    this.pool = new Pool({
+      connectionString: opts.url,
+      max: opts.poolMax ?? 10,
+      application_name: opts.applicationName ?? `hms-${opts.schema}`,
+      options: `-c search_path=${opts.schema},public`,
+      statement_timeout: opts.statementTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+      types: typeParsers,
+    });
+    // An idle client's error (server restart) must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    const res = await this.pool.query(sql, params as unknown[]);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await fn(wrapClient(client));
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async withLock<T>(
+    name: string,
+    fn: (conn: Queryable) => Promise<T>,
+    opts: { wait?: boolean } = {},
+  ): Promise<{ acquired: true; value: T } | { acquired: false }> {
+    const client = await this.pool.connect();
+    const key = `${this.schema}:${name}`;
+    let locked = false;
+    try {
+      if (opts.wait === false) {
+        const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+          key,
+        ]);
+        if (!r.rows[0]?.ok) return { acquired: false };
+      } else {
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
+      }
+      locked = true;
+      return { acquired: true, value: await fn(wrapClient(client)) };
+    } finally {
+      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function wrapClient(client: pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params: readonly unknown[] = []) {
+      const res = await client.query(sql, params as unknown[]);
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+}

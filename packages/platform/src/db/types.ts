@@ -1,0 +1,44 @@
+/**
+ * One interface over real PostgreSQL (`pg`) and embedded PostgreSQL (PGlite). Business code sees
+ * only this; which adapter runs is decided by configuration (DESIGN.md §1).
+ *
+ * Both adapters return the same JavaScript types: `int8` as number, `date` as 'YYYY-MM-DD'
+ * string, `timestamptz` as Date, `json`/`jsonb` parsed. The contract suite holds them to it.
+ */
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export type Tx = Queryable;
+
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'embedded';
+  /** The schema this service's tables live in; every query runs with it first on the search path. */
+  readonly schema: string;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding the named lock across every replica (PostgreSQL advisory lock).
+   * With `wait: false` it answers `{ acquired: false }` at once when another holder has it.
+   */
+  withLock<T>(
+    name: string,
+    fn: (conn: Queryable) => Promise<T>,
+    opts?: { wait?: boolean },
+  ): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+export function assertSchemaName(schema: string): void {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+}

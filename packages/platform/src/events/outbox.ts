@@ -1,0 +1,55 @@
+import {
+  assertValidEvent,
+  dataSchemaUri,
+  type EventData,
+  type EventEnvelope,
+  type EventType,
+} from '@hms/contracts';
+import { currentContext } from '../context.js';
+import type { Tx } from '../db/types.js';
+import { uuidv7 } from '../ids.js';
+
+export interface NewEvent<T extends EventType> {
+  type: T;
+  /** The aggregate the event is about (its id); ordering is kept per subject. */
+  subject: string;
+  data: EventData<T>;
+}
+
+/** Builds a CloudEvents envelope and checks it against the contract registry. */
+export function buildEnvelope<T extends EventType>(source: string, event: NewEvent<T>): EventEnvelope {
+  const traceparent = currentContext()?.traceparent;
+  const envelope = {
+    specversion: '1.0' as const,
+    id: uuidv7(),
+    type: event.type,
+    source: `/hms/${source}`,
+    time: new Date().toISOString(),
+    subject: event.subject,
+    dataschema: dataSchemaUri(event.type),
+    datacontenttype: 'application/json' as const,
+    ...(traceparent ? { traceparent } : {}),
+    data: event.data,
+  };
+  assertValidEvent(envelope);
+  return envelope;
+}
+
+/**
+ * Writes an event to the service's outbox inside the caller's transaction: the event exists if
+ * and only if the state change commits.
+ */
+export async function appendToOutbox<T extends EventType>(
+  tx: Tx,
+  source: string,
+  event: NewEvent<T>,
+): Promise<EventEnvelope> {
+  const envelope = buildEnvelope(source, event);
+  await tx.query('INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4)', [
+    envelope.id,
+    envelope.type,
+    envelope.subject,
+    JSON.stringify(envelope),
+  ]);
+  return envelope;
+}

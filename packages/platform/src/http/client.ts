@@ -1,0 +1,177 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import { Agent, request as undiciRequest } from 'undici';
+import { currentContext } from '../context.js';
+import { CommonErrors } from '../errors.js';
+import type { Metrics } from './metrics.js';
+
+export interface UpstreamOptions {
+  /** Logical name, used in metrics and errors. */
+  name: string;
+  /** Resolves the base URL for each call (static URL now; the service registry later). */
+  resolve: () => string | Promise<string>;
+  timeoutMs?: number;
+  retries?: number;
+  /** Consecutive failures that open the breaker. */
+  breakerThreshold?: number;
+  halfOpenAfterMs?: number;
+  /** Concurrent calls allowed, and calls allowed to wait for a slot. */
+  maxConcurrent?: number;
+  maxQueued?: number;
+  /** Token for calls a service makes on its own (no user request in context). */
+  serviceToken?: () => Promise<string | undefined>;
+}
+
+export interface UpstreamResponse<T> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+class RetryableStatus extends Error {
+  constructor(readonly status: number) {
+    super(`upstream answered ${status}`);
+  }
+}
+
+/**
+ * A resilient client for one upstream service (DESIGN.md §6): every call has a timeout; idempotent
+ * calls retry with jittered exponential backoff on network errors and 502/503/504; the upstream
+ * has a circuit breaker and a bulkhead. The request id, traceparent and the caller's token travel
+ * with the call. When the upstream cannot answer, callers get a 503 AppError with Retry-After.
+ */
+export class UpstreamClient {
+  private readonly agent: Agent;
+  private readonly breaker;
+  private readonly idempotentPolicy: IPolicy;
+  private readonly unsafePolicy: IPolicy;
+  private readonly retryAfterSec: number;
+
+  constructor(
+    private readonly opts: UpstreamOptions,
+    private readonly metrics?: Metrics,
+  ) {
+    const timeoutMs = opts.timeoutMs ?? 3000;
+    const halfOpenAfter = opts.halfOpenAfterMs ?? 10_000;
+    this.retryAfterSec = Math.max(1, Math.ceil(halfOpenAfter / 1000));
+    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: opts.maxConcurrent ?? 32 });
+    const failures = handleWhen(
+      (err) => !(err instanceof BrokenCircuitError) && !(err instanceof BulkheadRejectedError),
+    );
+    this.breaker = circuitBreaker(failures, {
+      halfOpenAfter,
+      breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 5),
+    });
+    const gauge = () =>
+      metrics?.breakerState.set(
+        { upstream: opts.name },
+        this.breaker.state === CircuitState.Closed ? 0 : this.breaker.state === CircuitState.HalfOpen ? 1 : 2,
+      );
+    this.breaker.onStateChange(gauge);
+    gauge();
+    const perTry = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+    const bh = bulkhead(opts.maxConcurrent ?? 32, opts.maxQueued ?? 64);
+    const retries = retry(
+      handleWhen((err) => !(err instanceof BrokenCircuitError) && !(err instanceof BulkheadRejectedError)),
+      {
+        maxAttempts: opts.retries ?? 2,
+        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }),
+      },
+    );
+    this.idempotentPolicy = wrap(bh, retries, this.breaker, perTry);
+    this.unsafePolicy = wrap(bh, this.breaker, perTry);
+  }
+
+  get circuitState(): 'closed' | 'half-open' | 'open' | 'isolated' {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.Isolated:
+        return 'isolated';
+    }
+  }
+
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<UpstreamResponse<T>> {
+    const policy = IDEMPOTENT.has(method) ? this.idempotentPolicy : this.unsafePolicy;
+    const ctx = currentContext();
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    if (ctx?.requestId) headers['x-request-id'] = ctx.requestId;
+    if (ctx?.traceparent) headers.traceparent = ctx.traceparent;
+    const auth = ctx?.authorization ?? (await this.serviceAuthorization());
+    if (auth && !headers.authorization) headers.authorization = auth;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await policy.execute(async ({ signal }) => {
+        const base = await this.opts.resolve();
+        const r = await undiciRequest(new URL(path, base), {
+          method: method as 'GET',
+          headers,
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal,
+          dispatcher: this.agent,
+        });
+        const text = await r.body.text();
+        if (r.statusCode === 502 || r.statusCode === 503 || r.statusCode === 504)
+          throw new RetryableStatus(r.statusCode);
+        return { status: r.statusCode, headers: r.headers, body: (text ? safeJson(text) : undefined) as T };
+      });
+      this.metrics?.upstreamRequests.inc({ upstream: this.opts.name, outcome: String(res.status) });
+      return res;
+    } catch (err) {
+      const outcome =
+        err instanceof BrokenCircuitError
+          ? 'circuit_open'
+          : err instanceof BulkheadRejectedError
+            ? 'bulkhead_full'
+            : err instanceof TaskCancelledError
+              ? 'timeout'
+              : 'error';
+      this.metrics?.upstreamRequests.inc({ upstream: this.opts.name, outcome });
+      throw CommonErrors.unavailable(`${this.opts.name} is unavailable (${outcome.replace('_', ' ')})`, {
+        headers: { 'retry-after': String(this.retryAfterSec) },
+        extensions: { upstream: this.opts.name },
+      });
+    }
+  }
+
+  private async serviceAuthorization(): Promise<string | undefined> {
+    const token = await this.opts.serviceToken?.();
+    return token ? `Bearer ${token}` : undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,253 @@
+import type { Permission } from '@hms/contracts';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { runWithContext, type WorkContext } from '../context.js';
+import type { Db } from '../db/types.js';
+import { CommonErrors, problemType } from '../errors.js';
+import { uuidv7 } from '../ids.js';
+import { bearerToken, requirePermission, type Principal, type TokenVerifier } from './auth.js';
+import { installIdempotency } from './idempotency.js';
+import type { Metrics } from './metrics.js';
+import { installProblemHandlers, sendProblem } from './problems.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission a caller needs; every route has one unless it is `public`. */
+    permission?: Permission;
+    /** Reachable without a token (health, metrics, OpenAPI). */
+    public?: boolean;
+    /** Accepts `Idempotency-Key` and replays the first response. */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+    workContext?: WorkContext;
+  }
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface HttpServerOptions {
+  service: string;
+  version?: string;
+  logger: Logger;
+  verifier: TokenVerifier;
+  metrics: Metrics;
+  db?: Db;
+  readiness?: ReadinessCheck[];
+  bodyLimit?: number;
+  maxUrlLength?: number;
+  description?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The kit's HTTP server: problem+json for every error, request ids, security headers, the auth
+ * guard, RED metrics, health and OpenAPI. A service adds its routes and calls `ready()`.
+ */
+export function createHttpServer(opts: HttpServerOptions): App {
+  const maxUrlLength = opts.maxUrlLength ?? 8192;
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit ?? 1_048_576,
+    maxParamLength: 200,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    },
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable) return;
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? 431 : 400;
+      const title = tooLarge ? 'Request header fields too large' : 'Bad request';
+      const body = JSON.stringify({
+        type: problemType(tooLarge ? 'header_too_large' : 'bad_request'),
+        title,
+        status,
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  installProblemHandlers(app);
+
+  // application/merge-patch+json (RFC 7396) is JSON for parsing purposes
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+
+  void app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: `HMS ${opts.service} service`,
+        version: opts.version ?? '0.1.0',
+        description: opts.description,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    transform: ({ schema, url, route }) => {
+      const permission = route.config?.permission;
+      const s = { ...(schema ?? {}) } as Record<string, unknown>;
+      if (permission) {
+        s.security = [{ bearer: [] }];
+        s['x-permission'] = permission;
+      }
+      return { schema: s, url };
+    },
+  });
+
+  // Secure by default: a route with neither a permission nor `public` is a programming error.
+  app.addHook('onRoute', (route) => {
+    const cfg = route.config as { permission?: string; public?: boolean } | undefined;
+    if (
+      !cfg?.permission &&
+      !cfg?.public &&
+      route.method !== 'HEAD' &&
+      !route.url.startsWith('/documentation')
+    ) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares neither a permission nor public`);
+    }
+  });
+
+  // The work context (request id, trace, caller's token) follows the request through every
+  // await via AsyncLocalStorage: the logger, the HTTP client and the outbox read it from there.
+  app.addHook('onRequest', (request, reply, done) => {
+    const tp = request.headers.traceparent;
+    const ctx: WorkContext = {
+      requestId: request.id,
+      traceparent: typeof tp === 'string' && TRACEPARENT.test(tp) ? tp : undefined,
+    };
+    request.workContext = ctx;
+    reply.header('x-request-id', request.id);
+    runWithContext(ctx, done);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.length > maxUrlLength) return sendProblem(request, reply, CommonErrors.uri_too_long());
+    opts.metrics.httpInFlight.inc();
+    const cfg = request.routeOptions.config;
+    if (cfg.public || !cfg.permission) return; // unmatched routes fall through to 404
+    const token = bearerToken(request.headers.authorization);
+    request.principal = await opts.verifier.verify(token);
+    if (request.workContext) request.workContext.authorization = `Bearer ${token}`;
+    requirePermission(request.principal, cfg.permission);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.url.length <= maxUrlLength) opts.metrics.httpInFlight.dec();
+    const route = request.routeOptions.url ?? 'unmatched';
+    opts.metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        principal: request.principal?.sub,
+      },
+      'request',
+    );
+  });
+
+  if (opts.db) installIdempotency(app, opts.db);
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  app.get('/health/live', { config: { public: true }, schema: { hide: true } }, async () => ({
+    status: 'ok',
+  }));
+  app.get('/health/ready', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    if (closing)
+      return sendProblem(
+        request,
+        reply,
+        CommonErrors.unavailable('shutting down', { headers: { 'retry-after': '1' } }),
+      );
+    const results: Record<string, string> = {};
+    let ok = true;
+    for (const c of opts.readiness ?? []) {
+      try {
+        await withTimeout(c.check(), 2000);
+        results[c.name] = 'ok';
+      } catch {
+        ok = false;
+        results[c.name] = 'failing';
+      }
+    }
+    if (!ok)
+      return sendProblem(
+        request,
+        reply,
+        CommonErrors.unavailable('a dependency is not ready', {
+          headers: { 'retry-after': '5' },
+          extensions: { checks: results },
+        }),
+      );
+    return { status: 'ready', checks: results };
+  });
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+    reply.type(opts.metrics.registry.contentType);
+    return opts.metrics.registry.metrics();
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

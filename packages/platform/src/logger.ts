@@ -1,0 +1,87 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import { currentContext } from './context.js';
+
+/**
+ * Paths never written to a log. Request and response bodies are not logged at all (Fastify logs
+ * neither by default and we add no serializer that does); these catch PHI and secrets that might
+ * sit in an object someone logs by mistake.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'password',
+  'token',
+  'access_token',
+  'refresh_token',
+  '*.password',
+  '*.token',
+  '*.authorization',
+  'body',
+  '*.body',
+  ...[
+    'givenName',
+    'familyName',
+    'fullName',
+    'name',
+    'birthDate',
+    'phone',
+    'email',
+    'address',
+    'emergencyContact',
+    'insurance',
+    'memberId',
+    'allergies',
+    'conditions',
+  ].flatMap((f) => [f, `*.${f}`]),
+];
+
+export function loggerOptions(service: string, level: string): LoggerOptions {
+  return {
+    level,
+    base: { service },
+    messageKey: 'msg',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: { level: (label) => ({ level: label }) },
+    mixin() {
+      const ctx = currentContext();
+      return ctx ? { reqId: ctx.requestId, traceparent: ctx.traceparent } : {};
+    },
+    serializers: {
+      err: serializeError,
+      error: serializeError,
+      req: (req: { method: string; url: string; id: string }) => ({
+        method: req.method,
+        // the query string may hold search criteria (names, birth dates): log the path only
+        url: req.url.split('?')[0],
+        id: req.id,
+      }),
+    },
+  };
+}
+
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino(loggerOptions(service, level));
+}
+
+/**
+ * Errors are logged by type, code and stack frames only: a driver's message can quote the values
+ * it was given (patient data), so messages of database errors are never logged.
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const e = err as Error & { code?: unknown; constraint?: unknown; statusCode?: unknown };
+  const isDbError = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
+  const frames = (e.stack ?? '').split('\n').filter((l) => l.trimStart().startsWith('at '));
+  return {
+    type: e.name,
+    code: e.code,
+    statusCode: e.statusCode,
+    constraint: isDbError ? e.constraint : undefined,
+    message: isDbError ? undefined : e.message,
+    stack: frames.slice(0, 12).join('\n'),
+  };
+}
+
+export type { Logger };

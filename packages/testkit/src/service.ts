@@ -1,0 +1,87 @@
+import {
+  createLogger,
+  createMetrics,
+  createTokenVerifier,
+  prepareDatabase,
+  type App,
+  type Db,
+  type ServiceModule,
+} from '@hms/platform';
+import { createTestDatabase } from './database.js';
+import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from './keys.js';
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface RunningService {
+  app: App;
+  url: string;
+  db: Db;
+  keys: TestKeys;
+  /** Real HTTP on loopback, as a client would call it. */
+  request<T = unknown>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service on an ephemeral loopback port against its own fresh database (real PostgreSQL
+ * when TEST_DATABASE_URL is set) with test signing keys.
+ */
+export async function startService(
+  mod: ServiceModule,
+  opts: { env?: NodeJS.ProcessEnv; keys?: TestKeys } = {},
+): Promise<RunningService> {
+  const keys = opts.keys ?? (await createTestKeys());
+  const database = await createTestDatabase(mod.name);
+  await prepareDatabase(mod, database.db);
+  const logger = createLogger(mod.name, process.env.TEST_LOG_LEVEL ?? 'silent');
+  const verifier = createTokenVerifier({
+    jwksUrl: keys.jwksUrl,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+  });
+  const app = await mod.build({
+    db: database.db,
+    logger,
+    verifier,
+    metrics: createMetrics(mod.name),
+    env: opts.env ?? {},
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
+  return {
+    app,
+    url,
+    db: database.db,
+    keys,
+    async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
+      const headers: Record<string, string> = { ...ro.headers };
+      if (ro.token) headers.authorization = `Bearer ${ro.token}`;
+      let body: string | undefined = ro.rawBody;
+      if (ro.body !== undefined) {
+        body = JSON.stringify(ro.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+      return { status: res.status, headers: res.headers, body: parsed as T };
+    },
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}

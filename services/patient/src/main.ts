@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { patientService } from './service.js';
+
+await runStandalone(patientService);

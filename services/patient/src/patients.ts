@@ -1,0 +1,177 @@
+import type { Patient, PatientInput, PatientPatch } from '@hms/contracts';
+import {
+  CommonErrors,
+  appendToOutbox,
+  checkVersion,
+  decodeCursor,
+  toPage,
+  uuidv7,
+  type Db,
+} from '@hms/platform';
+import {
+  applyPatch,
+  changedFields,
+  checkPatient,
+  formatMrn,
+  nameTokens,
+  normalizeInput,
+  phoneDigits,
+} from './domain/patient.js';
+import { PatientErrors } from './errors.js';
+import * as store from './store.js';
+
+/**
+ * The Patient service's use cases. Each reads like the story: validate, load, decide, save, emit;
+ * a change and its event commit in one transaction (DESIGN.md §5).
+ */
+export const SOURCE = 'patient';
+
+function assertValid(input: PatientInput): PatientInput {
+  const normalized = normalizeInput(input);
+  const problems = checkPatient(normalized);
+  if (problems.length > 0)
+    throw CommonErrors.validation_failed('one or more fields are not valid', { errors: problems });
+  return normalized;
+}
+
+export async function registerPatient(
+  db: Db,
+  raw: PatientInput,
+  opts: { confirmDuplicate: boolean },
+): Promise<Patient> {
+  const input = assertValid(raw);
+  return db.transaction(async (tx) => {
+    await store.lockIdentity(tx, input);
+    if (!opts.confirmDuplicate) {
+      const existingId = await store.findActiveDuplicate(tx, input);
+      if (existingId)
+        throw PatientErrors.duplicate_patient(
+          'resend with ?confirmDuplicate=true if this is a different person',
+          {
+            extensions: { existingId },
+          },
+        );
+    }
+    const patient = await store.insertPatient(
+      tx,
+      uuidv7(),
+      formatMrn(await store.nextMrnSequence(tx)),
+      input,
+    );
+    await appendToOutbox(tx, SOURCE, {
+      type: 'patient.registered.v1',
+      subject: patient.id,
+      data: { patient },
+    });
+    return patient;
+  });
+}
+
+export async function getPatient(db: Db, id: string): Promise<Patient> {
+  const patient = await store.getPatient(db, id);
+  if (!patient) throw PatientErrors.patient_not_found();
+  return patient;
+}
+
+/**
+ * Writes a new state of a patient when it differs from the stored one: version + 1 and a
+ * `patient.updated.v1` naming the changed fields. No change, no new version, no event.
+ */
+async function change(
+  db: Db,
+  id: string,
+  expected: number | '*' | undefined,
+  next: (current: Patient) => PatientInput,
+): Promise<Patient> {
+  return db.transaction(async (tx) => {
+    const current = await store.getPatient(tx, id, true);
+    if (!current) throw PatientErrors.patient_not_found();
+    if (expected !== undefined) checkVersion(expected, current.version);
+    const input = assertValid(next(current));
+    const changed = changedFields(current, input);
+    if (changed.length === 0) return current;
+    const patient = await store.updatePatient(tx, id, input, input.status ?? current.status);
+    await appendToOutbox(tx, SOURCE, {
+      type: 'patient.updated.v1',
+      subject: id,
+      data: { patient, changedFields: changed },
+    });
+    return patient;
+  });
+}
+
+/** PUT: the body is the whole writable record; omitted optional fields are cleared. */
+export function replacePatient(
+  db: Db,
+  id: string,
+  input: PatientInput,
+  expected: number | '*',
+): Promise<Patient> {
+  return change(db, id, expected, (current) => ({ ...input, status: input.status ?? current.status }));
+}
+
+/** PATCH (JSON merge patch): only the fields sent change. */
+export function patchPatient(
+  db: Db,
+  id: string,
+  patch: PatientPatch,
+  expected: number | '*' | undefined,
+): Promise<Patient> {
+  return change(db, id, expected, (current) => applyPatch(current, patch));
+}
+
+/** DELETE deactivates: the record is retained by law and leaves the default lists. */
+export function deactivatePatient(db: Db, id: string, expected: number | '*' | undefined): Promise<Patient> {
+  return change(db, id, expected, (current) => ({
+    ...applyPatch(current, {}),
+    status: current.status === 'active' ? 'inactive' : current.status,
+  }));
+}
+
+export async function listPatients(
+  db: Db,
+  q: { status?: store.StatusFilter; limit?: number; cursor?: string },
+) {
+  const limit = q.limit ?? 20;
+  const after = decodeCursor(q.cursor, 1);
+  const rows = await store.listPatients(db, {
+    status: q.status ?? 'active',
+    after: after?.[0] as string | undefined,
+    limit,
+  });
+  return toPage(rows, limit, (p) => [p.id]);
+}
+
+export interface SearchQuery {
+  name?: string;
+  birthDate?: string;
+  mrn?: string;
+  phone?: string;
+  email?: string;
+  status?: store.StatusFilter;
+  limit?: number;
+  cursor?: string;
+}
+
+export async function searchPatients(db: Db, q: SearchQuery) {
+  const tokens = q.name ? nameTokens(q.name) : [];
+  const digits = q.phone ? phoneDigits(q.phone) : undefined;
+  if (tokens.length === 0 && !q.birthDate && !q.mrn && !digits && !q.email)
+    throw PatientErrors.search_criteria_required('use name, birthDate, mrn, phone or email');
+  const limit = q.limit ?? 20;
+  const after = decodeCursor(q.cursor, 4) as store.SearchKey | undefined;
+  const rows = await store.searchPatients(
+    db,
+    {
+      nameTokens: tokens,
+      birthDate: q.birthDate,
+      mrn: q.mrn,
+      phoneDigits: digits,
+      email: q.email,
+      status: q.status ?? 'active',
+    },
+    { after, limit },
+  );
+  const page = toPage(rows, limit, (r) => r.key);
+  return { items: page.items.map((r) => r.patient), nextCursor: page.nextCursor };
+}

@@ -1,0 +1,171 @@
+import { Type } from '@sinclair/typebox';
+import {
+  DateOnly,
+  Page,
+  PageQuery,
+  Patient,
+  PatientInput,
+  PatientPatch,
+  PatientStatus,
+  Problem,
+  Uuid,
+} from '@hms/contracts';
+import { etagOf, requireIfMatch, type App, type Db } from '@hms/platform';
+import * as patients from '../patients.js';
+
+const IdParams = Type.Object({ id: Uuid });
+const StatusQuery = Type.Optional(
+  Type.Union([PatientStatus, Type.Literal('all')], {
+    default: 'active',
+    description: 'which records to include',
+  }),
+);
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
+const IfMatch = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'ETag of the version read' })),
+});
+
+/** HTTP edge of the Patient service: schema + one call into the use cases per route (STYLE.md §2). */
+export function patientRoutes(app: App, db: Db): void {
+  const tags = ['patients'];
+
+  app.get(
+    '/api/v1/patients',
+    {
+      config: { permission: 'patients:read' },
+      schema: {
+        tags,
+        summary: 'List patients (active ones unless `status` says otherwise)',
+        querystring: Type.Object({ status: StatusQuery, ...PageQuery }, { additionalProperties: false }),
+        response: { 200: Page(Patient), ...errors },
+      },
+    },
+    async (request) => patients.listPatients(db, request.query),
+  );
+
+  app.get(
+    '/api/v1/patients/search',
+    {
+      config: { permission: 'patients:read' },
+      schema: {
+        tags,
+        summary:
+          'Search patients by name (prefix and fuzzy, case- and accent-insensitive), birth date, MRN, phone, email',
+        querystring: Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 2, maxLength: 200 })),
+            birthDate: Type.Optional(DateOnly),
+            mrn: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}[0-9]{9,}$' })),
+            phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9 ()-]{6,32}$' })),
+            email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+            status: StatusQuery,
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Patient), ...errors },
+      },
+    },
+    async (request) => patients.searchPatients(db, request.query),
+  );
+
+  app.post(
+    '/api/v1/patients',
+    {
+      config: { permission: 'patients:write', idempotent: true },
+      schema: {
+        tags,
+        summary: 'Register a patient (409 with existingId when a likely duplicate exists)',
+        querystring: Type.Object(
+          { confirmDuplicate: Type.Optional(Type.Boolean({ default: false })) },
+          { additionalProperties: false },
+        ),
+        body: PatientInput,
+        response: { 201: Patient, ...errors, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const patient = await patients.registerPatient(db, request.body, {
+        confirmDuplicate: request.query.confirmDuplicate ?? false,
+      });
+      return reply
+        .code(201)
+        .header('location', `/api/v1/patients/${patient.id}`)
+        .header('etag', etagOf(patient.version))
+        .send(patient);
+    },
+  );
+
+  app.get(
+    '/api/v1/patients/:id',
+    {
+      config: { permission: 'patients:read' },
+      schema: { tags, summary: 'Get a patient', params: IdParams, response: { 200: Patient, ...errors } },
+    },
+    async (request, reply) => {
+      const patient = await patients.getPatient(db, request.params.id);
+      return reply.header('etag', etagOf(patient.version)).send(patient);
+    },
+  );
+
+  app.put(
+    '/api/v1/patients/:id',
+    {
+      config: { permission: 'patients:write' },
+      schema: {
+        tags,
+        summary: 'Replace a patient record (If-Match required)',
+        params: IdParams,
+        headers: IfMatch,
+        body: PatientInput,
+        response: { 200: Patient, ...errors, 412: Problem, 428: Problem },
+      },
+    },
+    async (request, reply) => {
+      const expected = requireIfMatch(request.headers['if-match']);
+      const patient = await patients.replacePatient(db, request.params.id, request.body, expected);
+      return reply.header('etag', etagOf(patient.version)).send(patient);
+    },
+  );
+
+  app.patch(
+    '/api/v1/patients/:id',
+    {
+      config: { permission: 'patients:write' },
+      schema: {
+        tags,
+        summary: 'Change some fields (JSON merge patch; If-Match optional)',
+        params: IdParams,
+        headers: IfMatch,
+        body: PatientPatch,
+        response: { 200: Patient, ...errors, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = request.headers['if-match'];
+      const expected = ifMatch === undefined ? undefined : requireIfMatch(ifMatch);
+      const patient = await patients.patchPatient(db, request.params.id, request.body, expected);
+      return reply.header('etag', etagOf(patient.version)).send(patient);
+    },
+  );
+
+  app.delete(
+    '/api/v1/patients/:id',
+    {
+      config: { permission: 'patients:write' },
+      schema: {
+        tags,
+        summary: 'Deactivate a patient (the record is retained)',
+        params: IdParams,
+        headers: IfMatch,
+        response: { 204: Type.Null(), ...errors, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      const ifMatch = request.headers['if-match'];
+      const expected = ifMatch === undefined ? undefined : requireIfMatch(ifMatch);
+      const patient = await patients.deactivatePatient(db, request.params.id, expected);
+      return reply.code(204).header('etag', etagOf(patient.version)).send(null);
+    },
+  );
+}

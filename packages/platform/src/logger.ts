@@ -44,9 +44,10 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    // Fastify's request logger already carries reqId; the trace id comes from the work context
     mixin() {
-      const ctx = currentContext();
-      return ctx ? { reqId: ctx.requestId, traceparent: ctx.traceparent } : {};
+      const tp = currentContext()?.traceparent;
+      return tp ? { traceId: tp.slice(3, 35) } : {};
     },
     serializers: {
       err: serializeError,

@@ -2,7 +2,7 @@ import type { Permission } from '@hms/contracts';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -67,9 +67,10 @@ export function createHttpServer(opts: HttpServerOptions): App {
   const maxUrlLength = opts.maxUrlLength ?? 8192;
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    // one line per request is written by our onResponse hook (route, status, latency, principal)
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

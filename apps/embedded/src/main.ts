@@ -1,0 +1,42 @@
+import { performance } from 'node:perf_hooks';
+import { ConfigError } from '@hms/platform';
+import { readEmbeddedConfig } from './config.js';
+import { startPlatform } from './platform.js';
+
+/**
+ * `npm start`: the whole platform in one process, no infrastructure (DESIGN.md §1): one PGlite
+ * under HMS_DATA_DIR shared by every service (a schema each), each service on its own
+ * 127.0.0.1 port.
+ */
+let cfg;
+try {
+  cfg = readEmbeddedConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(78);
+  }
+  throw err;
+}
+const platform = await startPlatform(cfg);
+const readyMs = Math.round(performance.now());
+const rssMiB = Math.round(process.memoryUsage().rss / 1024 / 1024);
+const lines = platform.services.map((s) => `  ${s.name.padEnd(12)} ${s.url}`);
+process.stdout.write(
+  `HMS embedded platform ready in ${(readyMs / 1000).toFixed(1)} s (rss ${rssMiB} MiB), data in ${cfg.HMS_DATA_DIR}\n${lines.join('\n')}\n` +
+    `Mint a token for a role with: npm run token -- physician\n`,
+);
+platform.logger.info({ readyMs, rssMiB, services: platform.services }, 'platform ready');
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  platform.logger.info({ signal }, 'shutting down');
+  platform.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGTERM', () => stop('SIGTERM'));
+process.once('SIGINT', () => stop('SIGINT'));

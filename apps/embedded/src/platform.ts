@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { SERVICES } from '@hms/contracts';
 import {
   EmbeddedPostgres,
+  InProcessBus,
   createLogger,
   createMetrics,
   createTokenVerifier,
-  prepareDatabase,
-  type App,
+  eventMetricsFor,
+  startServiceRuntime,
   type Logger,
+  type RunningServiceRuntime,
   type ServiceModule,
 } from '@hms/platform';
 import { patientService } from '@hms/patient';
@@ -53,39 +55,39 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     EmbeddedPostgres.open(join(cfg.HMS_DATA_DIR, 'pg')),
   ]);
   const verifier = createTokenVerifier({ jwksUrl: keys.jwksUrl, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE });
-  const apps: App[] = [];
+  // one registry for the process-wide parts (process metrics, the shared bus)
+  const platformMetrics = createMetrics('hms', { processMetrics: true });
+  const bus = new InProcessBus({ metrics: eventMetricsFor(platformMetrics.registry) });
+  const runtimes: RunningServiceRuntime[] = [];
   const services: { name: string; url: string }[] = [];
+  const closeAll = async () => {
+    for (const r of runtimes) await r.close().catch(() => undefined);
+    await bus.close();
+    await pg.close();
+    unlock();
+  };
   try {
     for (const mod of MODULES) {
-      const db = pg.forService(mod.name);
-      const serviceLogger = createLogger(mod.name, cfg.LOG_LEVEL);
-      const applied = await prepareDatabase(mod, db);
-      if (applied.length > 0) serviceLogger.info({ applied }, 'migrations applied');
-      const app = await mod.build({
-        db,
-        logger: serviceLogger,
+      const runtime = await startServiceRuntime(mod, {
+        db: pg.forService(mod.name),
+        bus,
         verifier,
-        metrics: createMetrics(mod.name, { processMetrics: apps.length === 0 }),
+        logger: createLogger(mod.name, cfg.LOG_LEVEL),
+        metrics: createMetrics(mod.name),
         env: process.env,
       });
+      runtimes.push(runtime);
       const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
-      await app.listen({ host: cfg.HOST, port: cfg.PORT + offset });
-      apps.push(app);
+      await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT + offset });
       services.push({ name: mod.name, url: `http://${cfg.HOST}:${cfg.PORT + offset}` });
     }
   } catch (err) {
-    await Promise.allSettled(apps.map((a) => a.close()));
-    await pg.close();
-    unlock();
+    await closeAll();
     throw err;
   }
   return {
     services,
     logger,
-    async close() {
-      await Promise.allSettled(apps.map((a) => a.close()));
-      await pg.close();
-      unlock();
-    },
+    close: closeAll,
   };
 }

@@ -27,6 +27,7 @@ export const PERMISSIONS = [
   'notifications:read',
   'notifications:manage',
   'users:manage',
+  'events:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

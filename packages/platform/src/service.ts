@@ -1,20 +1,33 @@
 import { Type } from '@sinclair/typebox';
+import type { EventEnvelope } from '@hms/contracts';
 import type { Logger } from 'pino';
-import { ConfigError, ServiceConfigKeys, loadConfig } from './config.js';
+import { ConfigError, ServiceConfigKeys, loadConfig, secret } from './config.js';
 import { PostgresDb } from './db/postgres.js';
 import { kitMigrations, migrate, type Migration } from './db/migrate.js';
 import type { Db } from './db/types.js';
+import { DEFAULT_RETRY, type EventBus, type RetryPolicy } from './events/bus.js';
+import { deadLetterRoutes } from './events/admin.js';
+import { inboxHandler, type EventConsumer } from './events/consumer.js';
+import { eventMetricsFor } from './events/metrics.js';
+import { notifyOnOutboxCommit } from './events/outbox.js';
+import { RabbitBus } from './events/rabbitmq.js';
+import { OutboxRelay } from './events/relay.js';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import type { App } from './http/server.js';
+import type { App, ReadinessCheck } from './http/server.js';
 import { createLogger } from './logger.js';
+import { Scheduler } from './scheduler.js';
 
 /** What a service is built from: everything it touches is injected (STYLE.md §1). */
 export interface ServiceDeps {
   db: Db;
+  bus: EventBus;
   logger: Logger;
   verifier: TokenVerifier;
   metrics: Metrics;
+  /** Database and broker checks for `/health/ready`. */
+  readiness: ReadinessCheck[];
+  scheduler: Scheduler;
   env: NodeJS.ProcessEnv;
 }
 
@@ -23,7 +36,10 @@ export interface ServiceModule {
   name: string;
   /** This service's own migrations; the kit's are applied before them. */
   migrations: () => Migration[];
+  /** Adds the service's routes to a kit server; the runtime adds its own and calls `ready()`. */
   build: (deps: ServiceDeps) => Promise<App>;
+  /** The events it consumes; all arrive on one queue named after the service. */
+  consumers?: (deps: ServiceDeps) => EventConsumer[];
 }
 
 export function allMigrations(mod: ServiceModule): Migration[] {
@@ -34,14 +50,146 @@ export async function prepareDatabase(mod: ServiceModule, db: Db): Promise<strin
   return migrate(db, allMigrations(mod));
 }
 
+/** Background timings; tests shorten them. */
+export interface RuntimeTiming {
+  /** Fallback poll of the outbox; commits also trigger the relay at once. */
+  relayIntervalMs: number;
+  /** Refresh of the outbox-backlog and DLQ-depth gauges. */
+  gaugeIntervalMs: number;
+  /** How long published outbox rows and idempotency keys are kept. */
+  retentionHours: number;
+}
+
+export const DEFAULT_TIMING: RuntimeTiming = { relayIntervalMs: 1000, gaugeIntervalMs: 15_000, retentionHours: 72 };
+
+export interface Infrastructure {
+  db: Db;
+  bus: EventBus;
+  verifier: TokenVerifier;
+  logger: Logger;
+  metrics: Metrics;
+  env: NodeJS.ProcessEnv;
+  timing?: Partial<RuntimeTiming>;
+}
+
+export interface RunningServiceRuntime {
+  app: App;
+  relay: OutboxRelay;
+  scheduler: Scheduler;
+  /** Stops HTTP (draining requests), consuming (finishing handlers) and background jobs, in that order. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts one service on the given infrastructure, the same way in every mode:
+ * migrations, HTTP app, outbox relay, event consumers (behind the inbox), background jobs.
+ */
+export async function startServiceRuntime(mod: ServiceModule, infra: Infrastructure): Promise<RunningServiceRuntime> {
+  const timing = { ...DEFAULT_TIMING, ...infra.timing };
+  const applied = await prepareDatabase(mod, infra.db);
+  if (applied.length > 0) infra.logger.info({ applied }, 'migrations applied');
+  const eventMetrics = eventMetricsFor(infra.metrics.registry);
+  const scheduler = new Scheduler(infra.db, infra.logger);
+  const relay = new OutboxRelay(infra.db, infra.bus, { metrics: eventMetrics, logger: infra.logger });
+  const db = notifyOnOutboxCommit(infra.db, () => scheduler.trigger('outbox-relay'));
+  const deps: ServiceDeps = {
+    db,
+    bus: infra.bus,
+    logger: infra.logger,
+    verifier: infra.verifier,
+    metrics: infra.metrics,
+    scheduler,
+    env: infra.env,
+    readiness: [
+      { name: 'database', check: () => infra.db.ping() },
+      { name: 'broker', check: () => infra.bus.ping() },
+    ],
+  };
+  const app = await mod.build(deps);
+  const consumers = mod.consumers?.(deps) ?? [];
+  if (consumers.length > 0) deadLetterRoutes(app, infra.bus, mod.name);
+  await app.ready();
+
+  if (consumers.length > 0) {
+    const types = [...new Set(consumers.flatMap((c) => [...c.types]))];
+    const route = (envelope: EventEnvelope) =>
+      consumers.find((c) => (c.types as readonly string[]).includes('*') || (c.types as readonly string[]).includes(envelope.type));
+    await infra.bus.subscribe({
+      consumer: mod.name,
+      types: types.includes('*') ? ['*'] : types,
+      handler: inboxHandler({
+        db: infra.db,
+        consumer: mod.name,
+        metrics: eventMetrics,
+        logger: infra.logger,
+        handle: async (tx, envelope) => route(envelope)?.handle(tx, envelope),
+      }),
+    });
+  }
+
+  scheduler.every('outbox-relay', timing.relayIntervalMs, () => relay.drain());
+  scheduler.every(
+    'event-gauges',
+    timing.gaugeIntervalMs,
+    async () => {
+      await relay.backlog();
+      if (consumers.length > 0) eventMetrics.dlqDepth.set({ consumer: mod.name }, await infra.bus.deadLetterDepth(mod.name));
+    },
+    { exclusive: false },
+  );
+  scheduler.every('retention', 3_600_000, async () => {
+    await relay.prune(timing.retentionHours);
+    await infra.db.query('DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)', [
+      timing.retentionHours,
+    ]);
+    await infra.db.query('DELETE FROM inbox WHERE received_at < now() - make_interval(hours => $1)', [
+      timing.retentionHours * 10,
+    ]);
+  });
+  scheduler.start();
+
+  return {
+    app,
+    relay,
+    scheduler,
+    async close() {
+      await app.close();
+      await infra.bus.stopConsuming();
+      await scheduler.stop();
+    },
+  };
+}
+
+export function parseRetryPolicy(maxAttempts: number, delays: string): RetryPolicy {
+  const delaysMs = delays
+    .split(',')
+    .map((d) => Number(d.trim()))
+    .filter((d) => Number.isInteger(d) && d > 0);
+  return { maxAttempts, delaysMs: delaysMs.length > 0 ? delaysMs : DEFAULT_RETRY.delaysMs };
+}
+
+export const EventConfigKeys = {
+  EVENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'deliveries before dead-lettering' }),
+  EVENT_RETRY_DELAYS_MS: Type.String({
+    pattern: '^\\d+(,\\d+)*$',
+    default: '1000,5000,30000,120000',
+    description: 'delay before each retry, ms, comma-separated; the last repeats',
+  }),
+  EVENT_PREFETCH: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'unacked deliveries per consumer' }),
+  OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'outbox poll fallback, ms' }),
+};
+
 const StandaloneConfig = Type.Object({
   ...ServiceConfigKeys,
+  ...EventConfigKeys,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'port to listen on' }),
+  AMQP_URL: secret({ description: 'RabbitMQ, e.g. amqp://user:pass@rabbitmq:5672/hms' }),
 });
 
 /**
  * Runs one service as its own process against real infrastructure (cluster mode): reads and
- * validates configuration, migrates, listens, and drains in-flight requests on SIGTERM/SIGINT.
+ * validates configuration, migrates, listens, and on SIGTERM/SIGINT drains in-flight requests
+ * and handlers before closing.
  */
 export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let cfg;
@@ -55,20 +203,30 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     throw err;
   }
   const logger = createLogger(mod.name, cfg.LOG_LEVEL);
-  const db = new PostgresDb({ url: cfg.DATABASE_URL, schema: mod.name, poolMax: cfg.DB_POOL_MAX });
-  const applied = await prepareDatabase(mod, db);
-  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const verifier = createTokenVerifier({
-    jwksUrl: cfg.JWKS_URL,
-    issuer: cfg.JWT_ISSUER,
-    audience: cfg.JWT_AUDIENCE,
-  });
   const metrics = createMetrics(mod.name, { processMetrics: true });
-  const app = await mod.build({ db, logger, verifier, metrics, env });
-  await app.listen({ host: cfg.HOST, port: cfg.PORT });
+  const db = new PostgresDb({ url: cfg.DATABASE_URL, schema: mod.name, poolMax: cfg.DB_POOL_MAX });
+  const bus = await RabbitBus.connect({
+    url: cfg.AMQP_URL,
+    logger,
+    metrics: eventMetricsFor(metrics.registry),
+    prefetch: cfg.EVENT_PREFETCH,
+    retry: parseRetryPolicy(cfg.EVENT_MAX_ATTEMPTS, cfg.EVENT_RETRY_DELAYS_MS),
+  });
+  const verifier = createTokenVerifier({ jwksUrl: cfg.JWKS_URL, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE });
+  const runtime = await startServiceRuntime(mod, {
+    db,
+    bus,
+    verifier,
+    logger,
+    metrics,
+    env,
+    timing: { relayIntervalMs: cfg.OUTBOX_RELAY_INTERVAL_MS },
+  });
+  await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT });
   logger.info({ url: `http://${cfg.HOST}:${cfg.PORT}` }, `${mod.name} service listening`);
   installShutdown(logger, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
-    await app.close();
+    await runtime.close();
+    await bus.close();
     await db.close();
   });
 }

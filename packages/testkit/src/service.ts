@@ -2,11 +2,15 @@ import {
   createLogger,
   createMetrics,
   createTokenVerifier,
-  prepareDatabase,
+  startServiceRuntime,
   type App,
   type Db,
+  type EventBus,
+  type RunningServiceRuntime,
+  type RuntimeTiming,
   type ServiceModule,
 } from '@hms/platform';
+import { createTestBus } from './bus.js';
 import { createTestDatabase } from './database.js';
 import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from './keys.js';
 
@@ -27,6 +31,8 @@ export interface RunningService {
   app: App;
   url: string;
   db: Db;
+  bus: EventBus;
+  runtime: RunningServiceRuntime;
   keys: TestKeys;
   /** Real HTTP on loopback, as a client would call it. */
   request<T = unknown>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
@@ -35,28 +41,29 @@ export interface RunningService {
 
 /**
  * Starts a service on an ephemeral loopback port against its own fresh database (real PostgreSQL
- * when TEST_DATABASE_URL is set) with test signing keys.
+ * when TEST_DATABASE_URL is set) and a bus (real RabbitMQ when TEST_AMQP_URL is set, else
+ * in-process), with test signing keys. Pass `bus` to put several services on one bus.
  */
 export async function startService(
   mod: ServiceModule,
-  opts: { env?: NodeJS.ProcessEnv; keys?: TestKeys } = {},
+  opts: { env?: NodeJS.ProcessEnv; keys?: TestKeys; bus?: EventBus; timing?: Partial<RuntimeTiming> } = {},
 ): Promise<RunningService> {
   const keys = opts.keys ?? (await createTestKeys());
   const database = await createTestDatabase(mod.name);
-  await prepareDatabase(mod, database.db);
+  const ownBus = opts.bus ? undefined : await createTestBus();
+  const bus = opts.bus ?? (ownBus as NonNullable<typeof ownBus>).bus;
   const logger = createLogger(mod.name, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const verifier = createTokenVerifier({
-    jwksUrl: keys.jwksUrl,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-  });
-  const app = await mod.build({
+  const verifier = createTokenVerifier({ jwksUrl: keys.jwksUrl, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const runtime = await startServiceRuntime(mod, {
     db: database.db,
-    logger,
+    bus,
     verifier,
+    logger,
     metrics: createMetrics(mod.name),
     env: opts.env ?? {},
+    timing: { relayIntervalMs: 100, ...opts.timing },
   });
+  const app = runtime.app;
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
@@ -64,6 +71,8 @@ export async function startService(
     app,
     url,
     db: database.db,
+    bus,
+    runtime,
     keys,
     async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
       const headers: Record<string, string> = { ...ro.headers };
@@ -80,7 +89,8 @@ export async function startService(
       return { status: res.status, headers: res.headers, body: parsed as T };
     },
     async close() {
-      await app.close();
+      await runtime.close();
+      await ownBus?.close();
       await database.close();
     },
   };

@@ -12,11 +12,10 @@ export const patientService: ServiceModule = {
       verifier: deps.verifier,
       metrics: deps.metrics,
       db: deps.db,
-      readiness: [{ name: 'database', check: () => deps.db.ping() }],
+      readiness: deps.readiness,
       description: 'Patient demographics, history and search',
     });
     patientRoutes(app, deps.db);
-    await app.ready();
     return app;
   },
 };

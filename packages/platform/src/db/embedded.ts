@@ -10,6 +10,8 @@ import { assertSchemaName } from './types.js';
 const parsers = {
   [types.INT8]: (v: string) => Number(v),
   [types.DATE]: (v: string) => v,
+  // pg answers bytea as a Buffer; PGlite's own parser gives a plain Uint8Array
+  [types.BYTEA]: (v: string) => Buffer.from(v.slice(2), 'hex'),
 };
 
 /**
@@ -18,6 +20,9 @@ const parsers = {
  * bound to its own schema.
  */
 export class EmbeddedPostgres {
+  /** Advisory locks by `<schema>:<name>`: shared by every EmbeddedDb of the instance, like the server's. */
+  readonly locks = new Map<string, Promise<void>>();
+
   private constructor(readonly pglite: PGlite) {}
 
   /** `dataDir` undefined keeps everything in memory (tests). */
@@ -49,7 +54,6 @@ export class EmbeddedPostgres {
 export class EmbeddedDb implements Db {
   readonly kind = 'embedded' as const;
   private readonly setPath: string;
-  private readonly locks = new Map<string, Promise<void>>();
 
   constructor(
     private readonly pg: EmbeddedPostgres,
@@ -74,24 +78,30 @@ export class EmbeddedDb implements Db {
     });
   }
 
-  /** One process holds every service here, so an in-process mutex is the advisory lock. */
+  /**
+   * One process holds every service here, so an in-process mutex is the advisory lock. It lives
+   * on the shared instance and is keyed by schema, as the server's lock is, so every EmbeddedDb of
+   * the same service (replicas in a test, a scheduler) excludes the others.
+   */
   async withLock<T>(
     name: string,
     fn: (conn: Queryable) => Promise<T>,
     opts: { wait?: boolean } = {},
   ): Promise<{ acquired: true; value: T } | { acquired: false }> {
-    let held = this.locks.get(name);
+    const locks = this.pg.locks;
+    const key = `${this.schema}:${name}`;
+    let held = locks.get(key);
     if (held && opts.wait === false) return { acquired: false };
     while (held) {
       await held;
-      held = this.locks.get(name);
+      held = locks.get(key);
     }
     let release!: () => void;
-    this.locks.set(name, new Promise<void>((r) => (release = r)));
+    locks.set(key, new Promise<void>((r) => (release = r)));
     try {
       return { acquired: true, value: await fn(this) };
     } finally {
-      this.locks.delete(name);
+      locks.delete(key);
       release();
     }
   }

@@ -7,11 +7,23 @@ const { Pool, types } = pg;
 // One set of type parsers for every pool, matching the embedded adapter (see types.ts).
 const INT8 = 20;
 const DATE = 1082;
+const INTERVAL = 1186;
+const INT8_ARRAY = 1016;
+const TEXT_ARRAY = 1009;
+const DATE_ARRAY = 1182;
+const NUMERIC_ARRAY = 1231;
+const builtin: (o: number, f?: 'text' | 'binary') => (value: string) => unknown = types.getTypeParser;
+const textArray = builtin(TEXT_ARRAY) as (value: string) => (string | null)[];
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === INT8) return (v: string) => Number(v);
     if (oid === DATE) return (v: string) => v;
-    const builtin: (o: number, f?: 'text' | 'binary') => (value: string) => unknown = types.getTypeParser;
+    // arrays follow their elements (pg's own parsers give int8[] as strings, date[] as Dates and
+    // numeric[] as floats, while PGlite and the scalars here give numbers and strings)
+    if (oid === INT8_ARRAY) return (v: string) => textArray(v).map((e) => (e === null ? null : Number(e)));
+    if (oid === DATE_ARRAY || oid === NUMERIC_ARRAY) return textArray;
+    // PGlite answers the server's text form ('1 day 02:00:00'), not pg's PostgresInterval object
+    if (oid === INTERVAL) return (v: string) => v;
     return builtin(oid, format);
   },
 };

@@ -6,7 +6,7 @@ import {
   type EventType,
 } from '@hms/contracts';
 import { currentContext } from '../context.js';
-import type { Tx } from '../db/types.js';
+import type { Db, Tx } from '../db/types.js';
 import { uuidv7 } from '../ids.js';
 
 export interface NewEvent<T extends EventType> {
@@ -45,6 +45,7 @@ export async function appendToOutbox<T extends EventType>(
   event: NewEvent<T>,
 ): Promise<EventEnvelope> {
   const envelope = buildEnvelope(source, event);
+  wroteOutbox.add(tx);
   await tx.query('INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4)', [
     envelope.id,
     envelope.type,
@@ -52,4 +53,27 @@ export async function appendToOutbox<T extends EventType>(
     JSON.stringify(envelope),
   ]);
   return envelope;
+}
+
+const wroteOutbox = new WeakSet<Tx>();
+
+/**
+ * A view of `db` that calls `onCommit` after each transaction that wrote to the outbox has
+ * committed, so the relay publishes at once instead of at its next tick.
+ */
+export function notifyOnOutboxCommit(db: Db, onCommit: () => void): Db {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+      return async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+        let used: Tx | undefined;
+        const value = await target.transaction((tx) => {
+          used = tx;
+          return fn(tx);
+        });
+        if (used && wroteOutbox.has(used)) onCommit();
+        return value;
+      };
+    },
+  });
 }

@@ -3,7 +3,12 @@ import { Type } from '@sinclair/typebox';
 import { loadConfig } from '@hms/platform';
 
 export const EmbeddedConfig = Type.Object({
-  PORT: Type.Integer({ minimum: 1, maximum: 65_000, default: 8080, description: 'gateway port; services listen on PORT+1…PORT+10' }),
+  PORT: Type.Integer({
+    minimum: 1,
+    maximum: 65_000,
+    default: 8080,
+    description: 'gateway port; services listen on PORT+1…PORT+10',
+  }),
   HOST: Type.String({ default: '127.0.0.1', description: 'address every service listens on' }),
   HMS_DATA_DIR: Type.String({ default: './.data', description: 'embedded data: PGlite, keys' }),
   LOG_LEVEL: Type.String({ default: 'info', description: 'pino log level' }),

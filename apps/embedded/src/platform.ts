@@ -2,8 +2,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { SERVICES } from '@hms/contracts';
 import {
+  DenyList,
   EmbeddedPostgres,
   InProcessBus,
+  LoadBalancer,
+  MemoryStore,
+  ServiceRegistry,
+  registerInstance,
   createLogger,
   createMetrics,
   createTokenVerifier,
@@ -54,7 +59,17 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     ensureDevKeys(cfg.HMS_DATA_DIR),
     EmbeddedPostgres.open(join(cfg.HMS_DATA_DIR, 'pg')),
   ]);
-  const verifier = createTokenVerifier({ jwksUrl: keys.jwksUrl, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE });
+  const store = new MemoryStore();
+  const denyList = new DenyList(store);
+  await denyList.start();
+  const registry = new ServiceRegistry(store);
+  const balancer = new LoadBalancer(registry);
+  const verifier = createTokenVerifier({
+    jwksUrl: keys.jwksUrl,
+    issuer: cfg.JWT_ISSUER,
+    audience: cfg.JWT_AUDIENCE,
+    isRevoked: (jti) => denyList.isRevoked(jti),
+  });
   // one registry for the process-wide parts (process metrics, the shared bus)
   const platformMetrics = createMetrics('hms', { processMetrics: true });
   const bus = new InProcessBus({ metrics: eventMetricsFor(platformMetrics.registry) });
@@ -62,7 +77,10 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
   const services: { name: string; url: string }[] = [];
   const closeAll = async () => {
     for (const r of runtimes) await r.close().catch(() => undefined);
+    await registry.stop();
+    await denyList.stop();
     await bus.close();
+    await store.close();
     await pg.close();
     unlock();
   };
@@ -71,6 +89,10 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       const runtime = await startServiceRuntime(mod, {
         db: pg.forService(mod.name),
         bus,
+        store,
+        denyList,
+        registry,
+        balancer,
         verifier,
         logger: createLogger(mod.name, cfg.LOG_LEVEL),
         metrics: createMetrics(mod.name),
@@ -78,8 +100,10 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       });
       runtimes.push(runtime);
       const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
+      const url = `http://${cfg.HOST}:${cfg.PORT + offset}`;
       await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT + offset });
-      services.push({ name: mod.name, url: `http://${cfg.HOST}:${cfg.PORT + offset}` });
+      await registerInstance(registry, mod.name, url);
+      services.push({ name: mod.name, url });
     }
   } catch (err) {
     await closeAll();

@@ -2,6 +2,15 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import './formats.js';
 import { Timestamp, Uuid } from './common.js';
+import {
+  AuthLoginFailedV1,
+  AuthLoginSucceededV1,
+  AuthPasswordResetV1,
+  AuthSessionRevokedV1,
+  AuthThrottledV1,
+  AuthUserCreatedV1,
+  AuthUserUpdatedV1,
+} from './auth.js';
 import { PatientRegisteredV1, PatientUpdatedV1 } from './patient.js';
 
 /**
@@ -19,6 +28,41 @@ export const EVENT_TYPES = {
     producer: 'patient',
     description:
       'A patient record changed (including deactivation); carries the full record and which fields changed.',
+  },
+  'auth.login-succeeded.v1': {
+    schema: AuthLoginSucceededV1,
+    producer: 'auth',
+    description: 'A user logged in.',
+  },
+  'auth.login-failed.v1': {
+    schema: AuthLoginFailedV1,
+    producer: 'auth',
+    description: 'A login was refused (unknown user and wrong password look the same).',
+  },
+  'auth.throttled.v1': {
+    schema: AuthThrottledV1,
+    producer: 'auth',
+    description: 'Logins for a username or from an address were throttled after repeated failures.',
+  },
+  'auth.user-created.v1': {
+    schema: AuthUserCreatedV1,
+    producer: 'auth',
+    description: 'An administrator created a user.',
+  },
+  'auth.user-updated.v1': {
+    schema: AuthUserUpdatedV1,
+    producer: 'auth',
+    description: "A user's roles, status or profile changed.",
+  },
+  'auth.password-reset.v1': {
+    schema: AuthPasswordResetV1,
+    producer: 'auth',
+    description: "A user's password was reset.",
+  },
+  'auth.session-revoked.v1': {
+    schema: AuthSessionRevokedV1,
+    producer: 'auth',
+    description: 'A session (refresh-token family and its access token) was revoked.',
   },
 } as const satisfies Record<string, { schema: TSchema; producer: string; description: string }>;
 

@@ -28,6 +28,7 @@ export const PERMISSIONS = [
   'notifications:manage',
   'users:manage',
   'events:manage',
+  'tokens:introspect',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -111,3 +112,21 @@ export function permissionsOf(roles: readonly string[]): Set<Permission> {
   }
   return granted;
 }
+
+/**
+ * Service identities (`svc:<name>`, client-credentials grant): only what each service's own
+ * background work needs (event handlers, jobs). Calls a user started carry the user's token.
+ */
+export const SERVICE_PERMISSIONS = {
+  gateway: ['tokens:introspect'],
+  auth: [],
+  patient: [],
+  appointment: ['patients:read', 'staff:read'],
+  staff: ['appointments:read'],
+  pharmacy: ['patients:read', 'staff:read', 'inventory:read', 'inventory:write'],
+  inventory: ['medications:read'],
+  billing: ['patients:read', 'appointments:read'],
+  audit: [],
+  notification: ['patients:read', 'staff:read', 'appointments:read'],
+  analytics: [],
+} as const satisfies Record<string, readonly Permission[]>;

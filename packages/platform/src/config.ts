@@ -23,18 +23,22 @@ export function loadConfig<P extends TProperties>(
 ): Static<TObject<P>> {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
+  // a key whose value could not be read is reported once, not again as "is required"
+  const unread = new Set<string>();
   for (const key of Object.keys(schema.properties)) {
     const fileKey = `${key}_FILE`;
     const file = env[fileKey];
     if (file !== undefined && file !== '') {
       if (env[key] !== undefined && env[key] !== '') {
         problems.push(`${key}: set both ${key} and ${fileKey}; use one`);
+        unread.add(key);
         continue;
       }
       try {
         raw[key] = readFileSync(file, 'utf8').trim();
       } catch (err) {
         problems.push(`${fileKey}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        unread.add(key);
       }
     } else if (env[key] !== undefined && env[key] !== '') {
       raw[key] = env[key];
@@ -43,6 +47,7 @@ export function loadConfig<P extends TProperties>(
   const withDefaults = Value.Default(schema, Value.Convert(schema, raw));
   for (const e of Value.Errors(schema, withDefaults)) {
     const key = e.path.replace(/^\//, '').split('/')[0] || '(root)';
+    if (unread.has(key)) continue;
     const prop = schema.properties[key] as { secret?: boolean; description?: string } | undefined;
     const shown = prop?.secret || raw[key] === undefined ? '' : ` (got ${JSON.stringify(raw[key])})`;
     const what = raw[key] === undefined ? 'is required' : e.message.toLowerCase();

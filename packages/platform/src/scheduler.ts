@@ -26,7 +26,12 @@ export class Scheduler {
     private readonly logger: Logger,
   ) {}
 
-  every(name: string, intervalMs: number, fn: () => Promise<unknown>, opts: { exclusive?: boolean } = {}): void {
+  every(
+    name: string,
+    intervalMs: number,
+    fn: () => Promise<unknown>,
+    opts: { exclusive?: boolean } = {},
+  ): void {
     if (this.jobs.has(name)) throw new Error(`job ${name} already scheduled`);
     const job: Job = { name, intervalMs, fn, exclusive: opts.exclusive ?? true, again: false };
     this.jobs.set(name, job);

@@ -13,6 +13,19 @@ import { notifyOnOutboxCommit } from './events/outbox.js';
 import { RabbitBus } from './events/rabbitmq.js';
 import { OutboxRelay } from './events/relay.js';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.js';
+import { UpstreamClient } from './http/client.js';
+import { RedisStore } from './kv/redis.js';
+import type { KeyValueStore } from './kv/types.js';
+import {
+  ChainedSource,
+  LoadBalancer,
+  ServiceRegistry,
+  StaticRegistry,
+  type ServiceInstance,
+} from './registry.js';
+import { DenyList } from './security/deny-list.js';
+import { ServiceTokenProvider } from './security/service-token.js';
+import { uuidv7 } from './ids.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import type { App, ReadinessCheck } from './http/server.js';
 import { createLogger } from './logger.js';
@@ -22,6 +35,12 @@ import { Scheduler } from './scheduler.js';
 export interface ServiceDeps {
   db: Db;
   bus: EventBus;
+  /** Redis in cluster mode, memory when embedded: caches, counters, deny-list, registry. */
+  store: KeyValueStore;
+  denyList: DenyList;
+  registry: ServiceRegistry;
+  /** A resilient HTTP client to another service, resolved through the registry. */
+  upstream: (service: string) => UpstreamClient;
   logger: Logger;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -60,11 +79,22 @@ export interface RuntimeTiming {
   retentionHours: number;
 }
 
-export const DEFAULT_TIMING: RuntimeTiming = { relayIntervalMs: 1000, gaugeIntervalMs: 15_000, retentionHours: 72 };
+export const DEFAULT_TIMING: RuntimeTiming = {
+  relayIntervalMs: 1000,
+  gaugeIntervalMs: 15_000,
+  retentionHours: 72,
+};
 
 export interface Infrastructure {
   db: Db;
   bus: EventBus;
+  store: KeyValueStore;
+  denyList: DenyList;
+  registry: ServiceRegistry;
+  /** Where other services are: the registry, then `<SERVICE>_URL`. */
+  balancer: LoadBalancer;
+  /** This service's own token, for calls it makes on its own. */
+  serviceToken?: ServiceTokenProvider;
   verifier: TokenVerifier;
   logger: Logger;
   metrics: Metrics;
@@ -84,7 +114,10 @@ export interface RunningServiceRuntime {
  * Builds and starts one service on the given infrastructure, the same way in every mode:
  * migrations, HTTP app, outbox relay, event consumers (behind the inbox), background jobs.
  */
-export async function startServiceRuntime(mod: ServiceModule, infra: Infrastructure): Promise<RunningServiceRuntime> {
+export async function startServiceRuntime(
+  mod: ServiceModule,
+  infra: Infrastructure,
+): Promise<RunningServiceRuntime> {
   const timing = { ...DEFAULT_TIMING, ...infra.timing };
   const applied = await prepareDatabase(mod, infra.db);
   if (applied.length > 0) infra.logger.info({ applied }, 'migrations applied');
@@ -92,9 +125,31 @@ export async function startServiceRuntime(mod: ServiceModule, infra: Infrastruct
   const scheduler = new Scheduler(infra.db, infra.logger);
   const relay = new OutboxRelay(infra.db, infra.bus, { metrics: eventMetrics, logger: infra.logger });
   const db = notifyOnOutboxCommit(infra.db, () => scheduler.trigger('outbox-relay'));
+  const clients = new Map<string, UpstreamClient>();
+  const upstream = (service: string): UpstreamClient => {
+    let client = clients.get(service);
+    if (!client) {
+      client = new UpstreamClient(
+        {
+          name: service,
+          resolve: () => infra.balancer.pick(service),
+          serviceToken: infra.serviceToken
+            ? () => (infra.serviceToken as ServiceTokenProvider).token()
+            : undefined,
+        },
+        infra.metrics,
+      );
+      clients.set(service, client);
+    }
+    return client;
+  };
   const deps: ServiceDeps = {
     db,
     bus: infra.bus,
+    store: infra.store,
+    denyList: infra.denyList,
+    registry: infra.registry,
+    upstream,
     logger: infra.logger,
     verifier: infra.verifier,
     metrics: infra.metrics,
@@ -113,7 +168,11 @@ export async function startServiceRuntime(mod: ServiceModule, infra: Infrastruct
   if (consumers.length > 0) {
     const types = [...new Set(consumers.flatMap((c) => [...c.types]))];
     const route = (envelope: EventEnvelope) =>
-      consumers.find((c) => (c.types as readonly string[]).includes('*') || (c.types as readonly string[]).includes(envelope.type));
+      consumers.find(
+        (c) =>
+          (c.types as readonly string[]).includes('*') ||
+          (c.types as readonly string[]).includes(envelope.type),
+      );
     await infra.bus.subscribe({
       consumer: mod.name,
       types: types.includes('*') ? ['*'] : types,
@@ -133,15 +192,17 @@ export async function startServiceRuntime(mod: ServiceModule, infra: Infrastruct
     timing.gaugeIntervalMs,
     async () => {
       await relay.backlog();
-      if (consumers.length > 0) eventMetrics.dlqDepth.set({ consumer: mod.name }, await infra.bus.deadLetterDepth(mod.name));
+      if (consumers.length > 0)
+        eventMetrics.dlqDepth.set({ consumer: mod.name }, await infra.bus.deadLetterDepth(mod.name));
     },
     { exclusive: false },
   );
   scheduler.every('retention', 3_600_000, async () => {
     await relay.prune(timing.retentionHours);
-    await infra.db.query('DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)', [
-      timing.retentionHours,
-    ]);
+    await infra.db.query(
+      'DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)',
+      [timing.retentionHours],
+    );
     await infra.db.query('DELETE FROM inbox WHERE received_at < now() - make_interval(hours => $1)', [
       timing.retentionHours * 10,
     ]);
@@ -156,8 +217,29 @@ export async function startServiceRuntime(mod: ServiceModule, infra: Infrastruct
       await app.close();
       await infra.bus.stopConsuming();
       await scheduler.stop();
+      await Promise.all([...clients.values()].map((c) => c.close()));
     },
   };
+}
+
+/** Announces a listening instance in the registry; its health is its readiness. */
+export async function registerInstance(
+  registry: ServiceRegistry,
+  name: string,
+  url: string,
+  opts: { zone?: string; version?: string; ready?: () => Promise<boolean> } = {},
+): Promise<ServiceInstance> {
+  const instance: ServiceInstance = {
+    name,
+    id: `${name}-${uuidv7()}`,
+    url,
+    version: opts.version ?? '0.1.0',
+    zone: opts.zone ?? '',
+    healthy: true,
+    startedAt: new Date().toISOString(),
+  };
+  await registry.register(instance, opts.ready);
+  return instance;
 }
 
 export function parseRetryPolicy(maxAttempts: number, delays: string): RetryPolicy {
@@ -169,14 +251,28 @@ export function parseRetryPolicy(maxAttempts: number, delays: string): RetryPoli
 }
 
 export const EventConfigKeys = {
-  EVENT_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'deliveries before dead-lettering' }),
+  EVENT_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 50,
+    default: 5,
+    description: 'deliveries before dead-lettering',
+  }),
   EVENT_RETRY_DELAYS_MS: Type.String({
     pattern: '^\\d+(,\\d+)*$',
     default: '1000,5000,30000,120000',
     description: 'delay before each retry, ms, comma-separated; the last repeats',
   }),
-  EVENT_PREFETCH: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'unacked deliveries per consumer' }),
-  OUTBOX_RELAY_INTERVAL_MS: Type.Integer({ minimum: 10, default: 1000, description: 'outbox poll fallback, ms' }),
+  EVENT_PREFETCH: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 16,
+    description: 'unacked deliveries per consumer',
+  }),
+  OUTBOX_RELAY_INTERVAL_MS: Type.Integer({
+    minimum: 10,
+    default: 1000,
+    description: 'outbox poll fallback, ms',
+  }),
 };
 
 const StandaloneConfig = Type.Object({
@@ -184,6 +280,15 @@ const StandaloneConfig = Type.Object({
   ...EventConfigKeys,
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'port to listen on' }),
   AMQP_URL: secret({ description: 'RabbitMQ, e.g. amqp://user:pass@rabbitmq:5672/hms' }),
+  REDIS_URL: secret({ description: 'Redis, e.g. redis://:pass@redis:6379/0' }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({ description: 'URL other services reach this instance at (registry)' }),
+  ),
+  ZONE: Type.String({ default: '', description: 'availability zone; callers prefer instances in their own' }),
+  SERVICE_CLIENT_SECRET: Type.Optional(secret({ description: "this service's client-credentials secret" })),
+  AUTH_URL: Type.Optional(
+    Type.String({ description: 'static address of the auth service (else the registry)' }),
+  ),
 });
 
 /**
@@ -212,10 +317,35 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     prefetch: cfg.EVENT_PREFETCH,
     retry: parseRetryPolicy(cfg.EVENT_MAX_ATTEMPTS, cfg.EVENT_RETRY_DELAYS_MS),
   });
-  const verifier = createTokenVerifier({ jwksUrl: cfg.JWKS_URL, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE });
+  const store = new RedisStore(cfg.REDIS_URL);
+  const denyList = new DenyList(store, { logger });
+  await denyList.start();
+  const registry = new ServiceRegistry(store, { logger });
+  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(env)]), {
+    zone: cfg.ZONE,
+  });
+  const secretValue = cfg.SERVICE_CLIENT_SECRET;
+  const serviceToken = secretValue
+    ? new ServiceTokenProvider({
+        authUrl: () => cfg.AUTH_URL ?? balancer.pick('auth'),
+        clientId: mod.name,
+        clientSecret: secretValue,
+      })
+    : undefined;
+  const verifier = createTokenVerifier({
+    jwksUrl: cfg.JWKS_URL,
+    issuer: cfg.JWT_ISSUER,
+    audience: cfg.JWT_AUDIENCE,
+    isRevoked: (jti) => denyList.isRevoked(jti),
+  });
   const runtime = await startServiceRuntime(mod, {
     db,
     bus,
+    store,
+    denyList,
+    registry,
+    balancer,
+    serviceToken,
     verifier,
     logger,
     metrics,
@@ -223,10 +353,19 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     timing: { relayIntervalMs: cfg.OUTBOX_RELAY_INTERVAL_MS },
   });
   await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT });
-  logger.info({ url: `http://${cfg.HOST}:${cfg.PORT}` }, `${mod.name} service listening`);
+  const url = cfg.PUBLIC_URL ?? `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${cfg.PORT}`;
+  const instance = await registerInstance(registry, mod.name, url, {
+    zone: cfg.ZONE,
+    ready: () => Promise.all([db.ping(), bus.ping()]).then(() => true),
+  });
+  logger.info({ url, instance: instance.id }, `${mod.name} service listening`);
   installShutdown(logger, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
+    await registry.deregister(instance);
     await runtime.close();
+    await registry.stop();
+    await denyList.stop();
     await bus.close();
+    await store.close();
     await db.close();
   });
 }

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { InProcessBus, RabbitBus, createLogger, type EventBus, type EventMetrics, type RetryPolicy } from '@hms/platform';
+import {
+  InProcessBus,
+  RabbitBus,
+  createLogger,
+  type EventBus,
+  type EventMetrics,
+  type RetryPolicy,
+} from '@hms/platform';
 
 /**
  * The broker tests run against: `TEST_AMQP_URL` (RabbitMQ), each bus in a namespace of its own
@@ -7,7 +14,8 @@ import { InProcessBus, RabbitBus, createLogger, type EventBus, type EventMetrics
  */
 export function testBrokerUrl(): string | undefined {
   const url = process.env.TEST_AMQP_URL;
-  if (!url && process.env.CI === 'true') throw new Error('TEST_AMQP_URL must be set in CI: tests run against real RabbitMQ');
+  if (!url && process.env.CI === 'true')
+    throw new Error('TEST_AMQP_URL must be set in CI: tests run against real RabbitMQ');
   return url || undefined;
 }
 
@@ -17,7 +25,13 @@ export interface TestBus {
 }
 
 export async function createTestBus(
-  opts: { kind?: 'auto' | 'rabbitmq' | 'in-process'; retry?: RetryPolicy; prefetch?: number; metrics?: EventMetrics; namespace?: string } = {},
+  opts: {
+    kind?: 'auto' | 'rabbitmq' | 'in-process';
+    retry?: RetryPolicy;
+    prefetch?: number;
+    metrics?: EventMetrics;
+    namespace?: string;
+  } = {},
 ): Promise<TestBus> {
   const kind = opts.kind ?? 'auto';
   const url = kind === 'in-process' ? undefined : testBrokerUrl();

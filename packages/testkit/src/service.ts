@@ -1,4 +1,9 @@
 import {
+  ChainedSource,
+  DenyList,
+  LoadBalancer,
+  ServiceRegistry,
+  StaticRegistry,
   createLogger,
   createMetrics,
   createTokenVerifier,
@@ -6,12 +11,14 @@ import {
   type App,
   type Db,
   type EventBus,
+  type KeyValueStore,
   type RunningServiceRuntime,
   type RuntimeTiming,
   type ServiceModule,
 } from '@hms/platform';
 import { createTestBus } from './bus.js';
 import { createTestDatabase } from './database.js';
+import { createTestStore } from './store.js';
 import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from './keys.js';
 
 export interface ApiResponse<T = unknown> {
@@ -32,6 +39,8 @@ export interface RunningService {
   url: string;
   db: Db;
   bus: EventBus;
+  store: KeyValueStore;
+  denyList: DenyList;
   runtime: RunningServiceRuntime;
   keys: TestKeys;
   /** Real HTTP on loopback, as a client would call it. */
@@ -46,17 +55,38 @@ export interface RunningService {
  */
 export async function startService(
   mod: ServiceModule,
-  opts: { env?: NodeJS.ProcessEnv; keys?: TestKeys; bus?: EventBus; timing?: Partial<RuntimeTiming> } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    keys?: TestKeys;
+    bus?: EventBus;
+    store?: KeyValueStore;
+    timing?: Partial<RuntimeTiming>;
+  } = {},
 ): Promise<RunningService> {
   const keys = opts.keys ?? (await createTestKeys());
   const database = await createTestDatabase(mod.name);
   const ownBus = opts.bus ? undefined : await createTestBus();
   const bus = opts.bus ?? (ownBus as NonNullable<typeof ownBus>).bus;
+  const ownStore = opts.store ? undefined : await createTestStore();
+  const store = opts.store ?? (ownStore as NonNullable<typeof ownStore>).store;
   const logger = createLogger(mod.name, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const verifier = createTokenVerifier({ jwksUrl: keys.jwksUrl, issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const denyList = new DenyList(store);
+  await denyList.start();
+  const registry = new ServiceRegistry(store, { ttlMs: 2000, cacheMs: 100 });
+  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(opts.env ?? {})]));
+  const verifier = createTokenVerifier({
+    jwksUrl: keys.jwksUrl,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    isRevoked: (jti) => denyList.isRevoked(jti),
+  });
   const runtime = await startServiceRuntime(mod, {
     db: database.db,
     bus,
+    store,
+    denyList,
+    registry,
+    balancer,
     verifier,
     logger,
     metrics: createMetrics(mod.name),
@@ -72,6 +102,8 @@ export async function startService(
     url,
     db: database.db,
     bus,
+    store,
+    denyList,
     runtime,
     keys,
     async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -90,7 +122,10 @@ export async function startService(
     },
     async close() {
       await runtime.close();
+      await registry.stop();
+      await denyList.stop();
       await ownBus?.close();
+      await ownStore?.close();
       await database.close();
     },
   };

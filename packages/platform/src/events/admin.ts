@@ -17,7 +17,9 @@ export function deadLetterRoutes(app: App, bus: EventBus, consumer: string): voi
       schema: {
         tags,
         summary: `Dead letters of the ${consumer} service`,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+        }),
         response: {
           200: Type.Object({
             items: Type.Array(

@@ -43,10 +43,16 @@ export function inboxHandler(opts: {
       });
       const labels = { consumer: opts.consumer, type: envelope.type };
       if (applied) {
-        opts.metrics?.lag.observe({ consumer: opts.consumer }, Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000);
+        opts.metrics?.lag.observe(
+          { consumer: opts.consumer },
+          Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000,
+        );
       } else {
         opts.metrics?.duplicates.inc(labels);
-        opts.logger?.debug({ eventId: envelope.id, type: envelope.type, attempt: info.attempt }, 'duplicate event skipped');
+        opts.logger?.debug(
+          { eventId: envelope.id, type: envelope.type, attempt: info.attempt },
+          'duplicate event skipped',
+        );
       }
     });
   };

@@ -69,7 +69,13 @@ export class InProcessBus implements EventBus {
       );
   }
 
-  private fail(consumer: Consumer, wire: string, envelope: EventEnvelope, attempt: number, err: unknown): void {
+  private fail(
+    consumer: Consumer,
+    wire: string,
+    envelope: EventEnvelope,
+    attempt: number,
+    err: unknown,
+  ): void {
     const labels = { consumer: consumer.sub.consumer, type: envelope.type };
     if (err instanceof PermanentEventError || attempt >= this.retry.maxAttempts) {
       this.opts.metrics?.deadLettered.inc(labels);
@@ -85,10 +91,13 @@ export class InProcessBus implements EventBus {
       return;
     }
     this.opts.metrics?.retried.inc(labels);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.deliver(consumer, wire, attempt + 1);
-    }, retryDelay(this.retry, attempt));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        this.deliver(consumer, wire, attempt + 1);
+      },
+      retryDelay(this.retry, attempt),
+    );
     this.timers.add(timer);
   }
 

@@ -16,11 +16,36 @@ export function eventMetricsFor(registry: Registry): EventMetrics {
 function createEventMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    published: new Counter({ name: 'events_published_total', help: 'events confirmed by the broker', labelNames: ['type'] as const, registers }),
-    consumed: new Counter({ name: 'events_consumed_total', help: 'events handled', labelNames: ['consumer', 'type'] as const, registers }),
-    duplicates: new Counter({ name: 'events_duplicate_total', help: 'redelivered events skipped by the inbox', labelNames: ['consumer', 'type'] as const, registers }),
-    retried: new Counter({ name: 'events_retried_total', help: 'failed deliveries scheduled for retry', labelNames: ['consumer', 'type'] as const, registers }),
-    deadLettered: new Counter({ name: 'events_dead_lettered_total', help: 'events moved to a dead-letter queue', labelNames: ['consumer', 'type'] as const, registers }),
+    published: new Counter({
+      name: 'events_published_total',
+      help: 'events confirmed by the broker',
+      labelNames: ['type'] as const,
+      registers,
+    }),
+    consumed: new Counter({
+      name: 'events_consumed_total',
+      help: 'events handled',
+      labelNames: ['consumer', 'type'] as const,
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'events_duplicate_total',
+      help: 'redelivered events skipped by the inbox',
+      labelNames: ['consumer', 'type'] as const,
+      registers,
+    }),
+    retried: new Counter({
+      name: 'events_retried_total',
+      help: 'failed deliveries scheduled for retry',
+      labelNames: ['consumer', 'type'] as const,
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'events_dead_lettered_total',
+      help: 'events moved to a dead-letter queue',
+      labelNames: ['consumer', 'type'] as const,
+      registers,
+    }),
     lag: new Histogram({
       name: 'event_consumer_lag_seconds',
       help: 'time from an event being produced to its effect committing',
@@ -29,7 +54,12 @@ function createEventMetrics(registry: Registry) {
       registers,
     }),
     outboxBacklog: new Gauge({ name: 'outbox_backlog', help: 'outbox rows not yet published', registers }),
-    dlqDepth: new Gauge({ name: 'dead_letter_queue_depth', help: 'events waiting in the dead-letter queue', labelNames: ['consumer'] as const, registers }),
+    dlqDepth: new Gauge({
+      name: 'dead_letter_queue_depth',
+      help: 'events waiting in the dead-letter queue',
+      labelNames: ['consumer'] as const,
+      registers,
+    }),
   };
 }
 

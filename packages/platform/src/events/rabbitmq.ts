@@ -1,5 +1,11 @@
 import type { EventEnvelope } from '@hms/contracts';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage, type Message } from 'amqplib';
+import amqp, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Message,
+} from 'amqplib';
 import type { Logger } from 'pino';
 import {
   DEFAULT_RETRY,
@@ -37,7 +43,6 @@ interface Consumer {
   channel?: Channel;
   tag?: string;
 }
-
 
 /**
  * RabbitMQ: one durable topic exchange (routing key = event type); one durable queue per
@@ -135,7 +140,13 @@ export class RabbitBus implements EventBus {
     return this.pub;
   }
 
-  private send(queueOrKey: string, exchange: string, body: Buffer, headers: Record<string, unknown>, envelope: EventEnvelope): Promise<void> {
+  private send(
+    queueOrKey: string,
+    exchange: string,
+    body: Buffer,
+    headers: Record<string, unknown>,
+    envelope: EventEnvelope,
+  ): Promise<void> {
     const ch = this.channel();
     return new Promise<void>((resolve, reject) => {
       ch.publish(
@@ -150,14 +161,17 @@ export class RabbitBus implements EventBus {
           timestamp: Math.floor(Date.now() / 1000),
           headers: { ...headers, ...(envelope.traceparent ? { traceparent: envelope.traceparent } : {}) },
         },
-        (err: unknown) => (err ? reject(err instanceof Error ? err : new Error('publish not confirmed')) : resolve()),
+        (err: unknown) =>
+          err ? reject(err instanceof Error ? err : new Error('publish not confirmed')) : resolve(),
       );
     });
   }
 
   async publish(envelopes: readonly EventEnvelope[]): Promise<void> {
     await Promise.all(
-      envelopes.map((e) => this.send(e.type, this.exchange, Buffer.from(JSON.stringify(e)), { [ATTEMPT]: 1 }, e)),
+      envelopes.map((e) =>
+        this.send(e.type, this.exchange, Buffer.from(JSON.stringify(e)), { [ATTEMPT]: 1 }, e),
+      ),
     );
     for (const e of envelopes) this.opts.metrics?.published.inc({ type: e.type });
   }
@@ -176,7 +190,8 @@ export class RabbitBus implements EventBus {
     ch.on('error', () => undefined);
     await ch.assertExchange(this.exchange, 'topic', { durable: true });
     await ch.assertQueue(this.queueOf(name), { durable: true });
-    for (const type of c.sub.types) await ch.bindQueue(this.queueOf(name), this.exchange, type === '*' ? '#' : type);
+    for (const type of c.sub.types)
+      await ch.bindQueue(this.queueOf(name), this.exchange, type === '*' ? '#' : type);
     for (const delay of new Set(this.retry.delaysMs)) {
       await ch.assertQueue(this.retryQueueOf(name, delay), {
         durable: true,
@@ -201,7 +216,8 @@ export class RabbitBus implements EventBus {
     let envelope: EventEnvelope;
     try {
       envelope = JSON.parse(msg.content.toString('utf8')) as EventEnvelope;
-      if (typeof envelope !== 'object' || typeof envelope.subject !== 'string') throw new Error('not an envelope');
+      if (typeof envelope !== 'object' || typeof envelope.subject !== 'string')
+        throw new Error('not an envelope');
     } catch {
       void this.deadLetter(c, ch, msg, attempt, 'PermanentEventError: message is not a JSON event envelope');
       return;
@@ -218,7 +234,14 @@ export class RabbitBus implements EventBus {
       .catch(() => undefined); // the channel died: the broker redelivers the unacked message
   }
 
-  private async failed(c: Consumer, ch: Channel, msg: ConsumeMessage, envelope: EventEnvelope, attempt: number, err: unknown): Promise<void> {
+  private async failed(
+    c: Consumer,
+    ch: Channel,
+    msg: ConsumeMessage,
+    envelope: EventEnvelope,
+    attempt: number,
+    err: unknown,
+  ): Promise<void> {
     const labels = { consumer: c.sub.consumer, type: envelope.type };
     if (err instanceof PermanentEventError || attempt >= this.retry.maxAttempts) {
       await this.deadLetter(c, ch, msg, attempt, failureReason(err), envelope);
@@ -226,7 +249,13 @@ export class RabbitBus implements EventBus {
     }
     try {
       const delay = retryDelay(this.retry, attempt);
-      await this.send(this.retryQueueOf(c.sub.consumer, delay), '', msg.content, { [ATTEMPT]: attempt + 1, [REASON]: failureReason(err) }, envelope);
+      await this.send(
+        this.retryQueueOf(c.sub.consumer, delay),
+        '',
+        msg.content,
+        { [ATTEMPT]: attempt + 1, [REASON]: failureReason(err) },
+        envelope,
+      );
       this.opts.metrics?.retried.inc(labels);
       ch.ack(msg);
     } catch {
@@ -234,10 +263,28 @@ export class RabbitBus implements EventBus {
     }
   }
 
-  private async deadLetter(c: Consumer, ch: Channel, msg: ConsumeMessage, attempt: number, reason: string, envelope?: EventEnvelope): Promise<void> {
-    const env = envelope ?? ({ id: msg.properties.messageId ?? 'unknown', type: String(msg.properties.type ?? 'unknown') } as EventEnvelope);
+  private async deadLetter(
+    c: Consumer,
+    ch: Channel,
+    msg: ConsumeMessage,
+    attempt: number,
+    reason: string,
+    envelope?: EventEnvelope,
+  ): Promise<void> {
+    const env =
+      envelope ??
+      ({
+        id: msg.properties.messageId ?? 'unknown',
+        type: String(msg.properties.type ?? 'unknown'),
+      } as EventEnvelope);
     try {
-      await this.send(this.dlqOf(c.sub.consumer), '', msg.content, { [ATTEMPT]: attempt, [REASON]: reason, [DEAD_AT]: new Date().toISOString() }, env);
+      await this.send(
+        this.dlqOf(c.sub.consumer),
+        '',
+        msg.content,
+        { [ATTEMPT]: attempt, [REASON]: reason, [DEAD_AT]: new Date().toISOString() },
+        env,
+      );
       this.opts.metrics?.deadLettered.inc({ consumer: c.sub.consumer, type: env.type });
       ch.ack(msg);
     } catch {
@@ -270,7 +317,11 @@ export class RabbitBus implements EventBus {
     });
   }
 
-  private async withDeadLetters<T>(consumer: string, limit: number, fn: (msgs: Message[], ch: Channel) => T | Promise<T>): Promise<T> {
+  private async withDeadLetters<T>(
+    consumer: string,
+    limit: number,
+    fn: (msgs: Message[], ch: Channel) => T | Promise<T>,
+  ): Promise<T> {
     if (!this.conn) throw new Error('broker unavailable');
     const ch = await this.conn.createChannel();
     ch.on('error', () => undefined);
@@ -315,7 +366,8 @@ export class RabbitBus implements EventBus {
     for (const c of this.consumers.keys()) {
       await ch.deleteQueue(this.queueOf(c)).catch(() => undefined);
       await ch.deleteQueue(this.dlqOf(c)).catch(() => undefined);
-      for (const d of new Set(this.retry.delaysMs)) await ch.deleteQueue(this.retryQueueOf(c, d)).catch(() => undefined);
+      for (const d of new Set(this.retry.delaysMs))
+        await ch.deleteQueue(this.retryQueueOf(c, d)).catch(() => undefined);
     }
     await ch.deleteExchange(this.exchange).catch(() => undefined);
     await ch.close().catch(() => undefined);

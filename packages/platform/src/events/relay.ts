@@ -47,12 +47,16 @@ export class OutboxRelay {
     );
     if (rows.length === 0) return 0;
     await this.bus.publish(rows.map((r) => r.envelope));
-    await conn.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+    await conn.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [
+      rows.map((r) => r.seq),
+    ]);
     return rows.length;
   }
 
   async backlog(): Promise<number> {
-    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL');
+    const { rows } = await this.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL',
+    );
     const n = rows[0]?.n ?? 0;
     this.opts.metrics?.outboxBacklog.set(n);
     return n;

@@ -8,7 +8,11 @@ interface AjvError {
   params?: Record<string, unknown>;
 }
 
-/** Turns Ajv's errors into one `{path, message}` per bad field, as JSON pointers into the request part. */
+/**
+ * Turns Ajv's errors into one `{path, message}` per bad field, as JSON pointers into the request
+ * part. A field that breaks several rules (too short and off-pattern, or every branch of a
+ * nullable union) is named once, with the first rule it broke.
+ */
 export function validationFields(context: string | undefined, errors: AjvError[]): ProblemField[] {
   const out: ProblemField[] = [];
   const seen = new Set<string>();
@@ -24,9 +28,8 @@ export function validationFields(context: string | undefined, errors: AjvError[]
     } else if (e.keyword === 'anyOf' || e.keyword === 'oneOf') {
       continue; // the branches' own errors say more
     }
-    const k = `${path} ${message}`;
-    if (!seen.has(k)) {
-      seen.add(k);
+    if (!seen.has(path)) {
+      seen.add(path);
       out.push({ path, message });
     }
   }

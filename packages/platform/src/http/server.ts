@@ -2,7 +2,12 @@ import type { Permission } from '@hms/contracts';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawServerDefault,
+} from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -111,26 +116,35 @@ export function createHttpServer(opts: HttpServerOptions): App {
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
 
-  void app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: `HMS ${opts.service} service`,
-        version: opts.version ?? '0.1.0',
-        description: opts.description,
+  // Applied at once rather than through register(): swagger collects routes in an onRoute hook,
+  // and register() would add that hook only at ready(), after the routes a service adds right
+  // after this function returns (the document would list none of them).
+  swagger(
+    app,
+    {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: `HMS ${opts.service} service`,
+          version: opts.version ?? '0.1.0',
+          description: opts.description,
+        },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      transform: ({ schema, url, route }) => {
+        const permission = route.config?.permission;
+        const s = { ...(schema ?? {}) } as Record<string, unknown>;
+        if (permission) {
+          s.security = [{ bearer: [] }];
+          s['x-permission'] = permission;
+        }
+        return { schema: s, url };
+      },
     },
-    transform: ({ schema, url, route }) => {
-      const permission = route.config?.permission;
-      const s = { ...(schema ?? {}) } as Record<string, unknown>;
-      if (permission) {
-        s.security = [{ bearer: [] }];
-        s['x-permission'] = permission;
-      }
-      return { schema: s, url };
+    (err) => {
+      if (err) throw err;
     },
-  });
+  );
 
   // Secure by default: a route with neither a permission nor `public` is a programming error.
   app.addHook('onRoute', (route) => {
@@ -169,8 +183,12 @@ export function createHttpServer(opts: HttpServerOptions): App {
     requirePermission(request.principal, cfg.permission);
   });
 
+  let closing = false;
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    // a response finished while draining closes its keep-alive connection, or close() would
+    // wait for the client's idle socket (Fastify only closes sockets idle when close() starts)
+    if (closing) reply.header('connection', 'close');
     return payload;
   });
 
@@ -195,7 +213,6 @@ export function createHttpServer(opts: HttpServerOptions): App {
 
   if (opts.db) installIdempotency(app, opts.db);
 
-  let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });

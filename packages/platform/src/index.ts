@@ -31,3 +31,4 @@ export * from './kv/types.js';
 export * from './registry.js';
 export * from './security/deny-list.js';
 export * from './security/service-token.js';
+export * from './tracing.js';

@@ -81,6 +81,6 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const job of this.jobs.values()) clearTimeout(job.timer);
-    await Promise.all([...this.jobs.values()].map((j) => j.running));
+    await Promise.all([...this.jobs.values()].map((j) => j.running ?? Promise.resolve()));
   }
 }

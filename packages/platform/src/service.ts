@@ -30,6 +30,7 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import type { App, ReadinessCheck } from './http/server.js';
 import { createLogger } from './logger.js';
 import { Scheduler } from './scheduler.js';
+import { startTracing, stopTracing, tracedDb } from './tracing.js';
 
 /** What a service is built from: everything it touches is injected (STYLE.md §1). */
 export interface ServiceDeps {
@@ -124,7 +125,7 @@ export async function startServiceRuntime(
   const eventMetrics = eventMetricsFor(infra.metrics.registry);
   const scheduler = new Scheduler(infra.db, infra.logger);
   const relay = new OutboxRelay(infra.db, infra.bus, { metrics: eventMetrics, logger: infra.logger });
-  const db = notifyOnOutboxCommit(infra.db, () => scheduler.trigger('outbox-relay'));
+  const db = notifyOnOutboxCommit(tracedDb(infra.db), () => scheduler.trigger('outbox-relay'));
   const clients = new Map<string, UpstreamClient>();
   const upstream = (service: string): UpstreamClient => {
     let client = clients.get(service);
@@ -308,6 +309,7 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     throw err;
   }
   const logger = createLogger(mod.name, cfg.LOG_LEVEL);
+  if (startTracing(mod.name, env)) logger.info('tracing exported over OTLP');
   const metrics = createMetrics(mod.name, { processMetrics: true });
   const db = new PostgresDb({ url: cfg.DATABASE_URL, schema: mod.name, poolMax: cfg.DB_POOL_MAX });
   const bus = await RabbitBus.connect({
@@ -367,6 +369,7 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     await bus.close();
     await store.close();
     await db.close();
+    await stopTracing();
   });
 }
 

@@ -1,6 +1,7 @@
 import { assertValidEvent, EventSchemaError, type EventEnvelope, type EventType } from '@hms/contracts';
 import type { Logger } from 'pino';
 import { runWithContext } from '../context.js';
+import { SpanKind, withSpan } from '../tracing.js';
 import type { Db, Tx } from '../db/types.js';
 import { PermanentEventError, type EventHandler } from './bus.js';
 import type { EventMetrics } from './metrics.js';
@@ -24,36 +25,47 @@ export function inboxHandler(opts: {
   metrics?: EventMetrics;
   logger?: Logger;
 }): EventHandler {
-  return async (envelope, info) => {
+  const handler: EventHandler = async (envelope, info) => {
     try {
       assertValidEvent(envelope);
     } catch (err) {
       if (err instanceof EventSchemaError) throw new PermanentEventError(err.message);
       throw err;
     }
-    await runWithContext({ requestId: envelope.id, traceparent: envelope.traceparent }, async () => {
-      const applied = await opts.db.transaction(async (tx) => {
-        const inserted = await tx.query(
-          'INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-          [opts.consumer, envelope.id, envelope.type],
-        );
-        if (inserted.rowCount === 0) return false;
-        await opts.handle(tx, envelope);
-        return true;
-      });
-      const labels = { consumer: opts.consumer, type: envelope.type };
-      if (applied) {
-        opts.metrics?.lag.observe(
-          { consumer: opts.consumer },
-          Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000,
-        );
-      } else {
-        opts.metrics?.duplicates.inc(labels);
-        opts.logger?.debug(
-          { eventId: envelope.id, type: envelope.type, attempt: info.attempt },
-          'duplicate event skipped',
-        );
-      }
-    });
+    const attrs = {
+      'messaging.operation': 'process',
+      'messaging.message.id': envelope.id,
+      'hms.event.type': envelope.type,
+      'hms.consumer': opts.consumer,
+    };
+    await withSpan(
+      `consume ${envelope.type}`,
+      SpanKind.CONSUMER,
+      envelope.traceparent,
+      attrs,
+      (traceparent) =>
+        runWithContext({ requestId: envelope.id, traceparent }, () => applyOnce(envelope, info.attempt)),
+    );
   };
+
+  return handler;
+
+  async function applyOnce(envelope: EventEnvelope, attempt: number): Promise<void> {
+    const applied = await opts.db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        'INSERT INTO inbox (consumer, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+        [opts.consumer, envelope.id, envelope.type],
+      );
+      if (inserted.rowCount === 0) return false;
+      await opts.handle(tx, envelope);
+      return true;
+    });
+    if (applied) {
+      const lagSec = Math.max(0, Date.now() - Date.parse(envelope.time)) / 1000;
+      opts.metrics?.lag.observe({ consumer: opts.consumer }, lagSec);
+    } else {
+      opts.metrics?.duplicates.inc({ consumer: opts.consumer, type: envelope.type });
+      opts.logger?.debug({ eventId: envelope.id, type: envelope.type, attempt }, 'duplicate event skipped');
+    }
+  }
 }

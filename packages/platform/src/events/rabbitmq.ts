@@ -274,7 +274,7 @@ export class RabbitBus implements EventBus {
     const env =
       envelope ??
       ({
-        id: msg.properties.messageId ?? 'unknown',
+        id: String(msg.properties.messageId ?? 'unknown'),
         type: String(msg.properties.type ?? 'unknown'),
       } as EventEnvelope);
     try {

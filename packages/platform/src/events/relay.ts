@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db, Queryable } from '../db/types.js';
 import type { EventBus } from './bus.js';
 import type { EventMetrics } from './metrics.js';
+import { SpanKind, withSpan } from '../tracing.js';
 
 /**
  * Publishes committed outbox rows in `seq` order with publisher confirms, then marks them sent.
@@ -46,7 +47,13 @@ export class OutboxRelay {
       [this.batchSize],
     );
     if (rows.length === 0) return 0;
-    await this.bus.publish(rows.map((r) => r.envelope));
+    await withSpan(
+      'outbox publish',
+      SpanKind.PRODUCER,
+      undefined,
+      { 'messaging.batch.message_count': rows.length },
+      () => this.bus.publish(rows.map((r) => r.envelope)),
+    );
     await conn.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [
       rows.map((r) => r.seq),
     ]);

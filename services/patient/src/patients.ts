@@ -4,6 +4,7 @@ import {
   appendToOutbox,
   checkVersion,
   decodeCursor,
+  isUuid,
   toPage,
   uuidv7,
   type Db,
@@ -128,15 +129,43 @@ export function deactivatePatient(db: Db, id: string, expected: number | '*' | u
   }));
 }
 
+/**
+ * A cursor that decodes but does not hold the key this list issues (foreign or tampered) is bad
+ * input, never a query the database refuses.
+ */
+const badCursor = () =>
+  CommonErrors.validation_failed('the cursor is not valid', {
+    errors: [{ path: '/querystring/cursor', message: 'is not a cursor this list issued' }],
+  });
+const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000');
+
+/** The key after which a list page starts: the id of the last patient of the page before. */
+function listAfter(cursor: string | undefined): string | undefined {
+  const key = decodeCursor(cursor, 1);
+  if (!key) return undefined;
+  const [id] = key;
+  if (typeof id !== 'string' || !isUuid(id)) throw badCursor();
+  return id;
+}
+
+/** The key after which a search page starts: (rank, family, given, id) of the last match before. */
+function searchAfter(cursor: string | undefined): store.SearchKey | undefined {
+  const key = decodeCursor(cursor, 4);
+  if (!key) return undefined;
+  const [rank, family, given, id] = key;
+  if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 0 || rank >= 2 ** 31) throw badCursor();
+  if (!isText(family) || !isText(given) || typeof id !== 'string' || !isUuid(id)) throw badCursor();
+  return [rank, family, given, id];
+}
+
 export async function listPatients(
   db: Db,
   q: { status?: store.StatusFilter; limit?: number; cursor?: string },
 ) {
   const limit = q.limit ?? 20;
-  const after = decodeCursor(q.cursor, 1);
   const rows = await store.listPatients(db, {
     status: q.status ?? 'active',
-    after: after?.[0] as string | undefined,
+    after: listAfter(q.cursor),
     limit,
   });
   return toPage(rows, limit, (p) => [p.id]);
@@ -157,9 +186,11 @@ export async function searchPatients(db: Db, q: SearchQuery) {
   const tokens = q.name ? nameTokens(q.name) : [];
   const digits = q.phone ? phoneDigits(q.phone) : undefined;
   if (tokens.length === 0 && !q.birthDate && !q.mrn && !digits && !q.email)
-    throw PatientErrors.search_criteria_required('use name, birthDate, mrn, phone or email');
+    throw PatientErrors.search_criteria_required('use name, birthDate, mrn, phone or email', {
+      errors: [{ path: '/querystring', message: 'needs at least one of name, birthDate, mrn, phone, email' }],
+    });
   const limit = q.limit ?? 20;
-  const after = decodeCursor(q.cursor, 4) as store.SearchKey | undefined;
+  const after = searchAfter(q.cursor);
   const rows = await store.searchPatients(
     db,
     {

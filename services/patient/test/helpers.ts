@@ -1,4 +1,10 @@
-import type { PatientInput } from '@hms/contracts';
+import { randomInt } from 'node:crypto';
+import type { Patient, PatientInput } from '@hms/contracts';
+import type { ApiResponse, RunningService } from '@hms/testkit';
+import { expect } from 'vitest';
+
+export const PATIENTS = '/api/v1/patients';
+export const SEARCH = '/api/v1/patients/search';
 
 let n = 0;
 /** A valid registration with a unique name, so tests never trip the duplicate guard by accident. */
@@ -16,4 +22,178 @@ export function newPatient(overrides: Partial<PatientInput> = {}): PatientInput 
     conditions: [],
     ...overrides,
   };
+}
+
+/** Lower-case letters only, unique enough per call: for names a test searches by prefix. */
+export function uniqueWord(length = 8): string {
+  let word = '';
+  for (let i = 0; i < length; i++) word += String.fromCharCode(97 + randomInt(26));
+  return word;
+}
+
+/** A phone number no other test uses, written the usual way (`+44 20 1234 5678`). */
+export function uniquePhone(): string {
+  const d = (k: number) => String(randomInt(10 ** k)).padStart(k, '0');
+  return `+44 20 ${d(4)} ${d(4)}`;
+}
+
+/** A birth date in the 20th century, different from the helpers' default one. */
+export function randomBirthDate(): string {
+  const day = new Date(Date.UTC(1901, 0, 1) + randomInt(36_000) * 86_400_000);
+  return day.toISOString().slice(0, 10);
+}
+
+export interface Page<T = Patient> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code?: string;
+  instance?: string;
+  errors?: { path: string; message: string }[];
+  [extension: string]: unknown;
+}
+
+export interface OutboxRow {
+  type: string;
+  subject: string;
+  envelope: { type: string; subject: string; data: Record<string, unknown> } & Record<string, unknown>;
+}
+
+export interface Tokens {
+  /** receptionist: patients:read and patients:write */
+  writer: string;
+  /** a token whose only permission is patients:read */
+  reader: string;
+}
+
+export async function tokensFor(svc: RunningService): Promise<Tokens> {
+  return {
+    writer: await svc.keys.mint({ roles: ['receptionist'] }),
+    reader: await svc.keys.mint({ scope: ['patients:read'] }),
+  };
+}
+
+/** Registers a patient through the API and fails the test unless it answers 201. */
+export async function register(
+  svc: RunningService,
+  token: string,
+  input: PatientInput = newPatient(),
+): Promise<Patient> {
+  const res = await svc.request<Patient>('POST', PATIENTS, { token, body: input });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+/** Builds a query string (URLSearchParams encodes `+` and spaces as a browser would). */
+export function qs(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Follows `nextCursor` to the end; fails on a page larger than `limit` or a cycle. */
+export async function readAllPages(
+  svc: RunningService,
+  token: string,
+  path: string,
+  params: Record<string, string | number | undefined> = {},
+): Promise<{ items: Patient[]; pages: number }> {
+  const items: Patient[] = [];
+  const limit = Number(params.limit ?? 100);
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const res = await svc.request<Page>('GET', path + qs({ ...params, limit, cursor }), { token });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.items.length).toBeLessThanOrEqual(limit);
+    if (res.body.nextCursor !== null) expect(res.body.items).toHaveLength(limit);
+    items.push(...res.body.items);
+    cursor = res.body.nextCursor ?? undefined;
+    pages += 1;
+    expect(pages).toBeLessThan(1000);
+  } while (cursor);
+  return { items, pages };
+}
+
+/**
+ * Asserts an RFC 9457 problem: the status, `application/problem+json`, `type`, `title` and
+ * `status` members, and nothing that looks like a stack trace or SQL.
+ */
+export function expectProblem(res: ApiResponse, status: number): Problem {
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const problem = res.body as Problem;
+  expect(typeof problem.type).toBe('string');
+  expect(problem.type).toMatch(/^urn:hms:problem:[a-z-]+$/);
+  expect(typeof problem.title).toBe('string');
+  expect(problem.title.length).toBeGreaterThan(0);
+  expect(problem.status).toBe(status);
+  expect(problem).not.toHaveProperty('stack');
+  const text = JSON.stringify(problem);
+  expect(text).not.toMatch(/\bat .+:\d+:\d+/); // stack frame
+  expect(text).not.toMatch(/\b(SELECT|INSERT|UPDATE|DELETE FROM|relation|syntax error|violates)\b/);
+  return problem;
+}
+
+/** Asserts a 400 validation problem and returns its `errors`, sorted by path for comparison. */
+export function expectValidationErrors(res: ApiResponse): { path: string; message: string }[] {
+  const problem = expectProblem(res, 400);
+  expect(Array.isArray(problem.errors), JSON.stringify(problem)).toBe(true);
+  const errors = problem.errors ?? [];
+  expect(errors.length).toBeGreaterThan(0);
+  for (const e of errors) {
+    expect(typeof e.path).toBe('string');
+    expect(typeof e.message).toBe('string');
+  }
+  return [...errors].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+export async function outboxOf(svc: RunningService, subject: string): Promise<OutboxRow[]> {
+  const { rows } = await svc.db.query<OutboxRow>(
+    'SELECT type, subject, envelope FROM outbox WHERE subject = $1 ORDER BY seq',
+    [subject],
+  );
+  return rows;
+}
+
+/** How many patients and outbox rows the database holds: a rejected request must change neither. */
+export async function counts(svc: RunningService): Promise<{ patients: number; outbox: number }> {
+  const { rows } = await svc.db.query<{ patients: number; outbox: number }>(
+    'SELECT (SELECT count(*) FROM patients)::int AS patients, (SELECT count(*) FROM outbox)::int AS outbox',
+  );
+  const row = rows[0];
+  if (!row) throw new Error('no counts');
+  return row;
+}
+
+/** The stored row of a patient as the database has it (not as the API answers). */
+export async function storedRow(
+  svc: RunningService,
+  id: string,
+): Promise<{ version: number; status: string; given_name: string; phone: string | null } | undefined> {
+  const { rows } = await svc.db.query<{
+    version: number;
+    status: string;
+    given_name: string;
+    phone: string | null;
+  }>('SELECT version, status, given_name, phone FROM patients WHERE id = $1', [id]);
+  return rows[0];
+}
+
+/** A copy of `obj` without the given keys. */
+export function omit<T extends object, K extends keyof T>(obj: T, ...keys: K[]): Omit<T, K> {
+  const drop = new Set<PropertyKey>(keys);
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => !drop.has(k))) as Omit<T, K>;
+}
+
+/** The writable part of a patient as answered by the API, i.e. a PUT body that changes nothing. */
+export function putBodyOf(p: Patient): PatientInput {
+  return omit(p, 'id', 'mrn', 'version', 'createdAt', 'updatedAt');
 }

@@ -68,11 +68,20 @@ export function applyPatch(current: Patient, patch: PatientPatch): PatientInput 
   return Object.fromEntries(next) as PatientInput;
 }
 
+/** JSON with object keys sorted: the database hands jsonb objects back with their keys reordered. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /** Which fields differ between the stored record and the one about to be written. */
 export function changedFields(current: Patient, next: PatientInput): PatientField[] {
   const before = writableOf(current) as Record<string, unknown>;
   const after = { allergies: [], conditions: [], status: current.status, ...next } as Record<string, unknown>;
-  return PATIENT_FIELDS.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+  return PATIENT_FIELDS.filter((f) => canonical(before[f]) !== canonical(after[f]));
 }
 
 /** Luhn mod 10 check digit, so a mistyped MRN is caught before it is looked up. */

@@ -134,6 +134,7 @@ export async function startServiceRuntime(
         {
           name: service,
           resolve: () => infra.balancer.pick(service),
+          onConnectionError: (url) => infra.balancer.markDown(url),
           serviceToken: infra.serviceToken
             ? () => (infra.serviceToken as ServiceTokenProvider).token()
             : undefined,

@@ -85,7 +85,7 @@ describe('events written with a successful change', () => {
     expect(event.data).toEqual({ patient: res.body });
   });
 
-  it("carries the caller's traceparent into the event", async () => {
+  it("continues the caller's trace in the event (same trace id, the service's own span)", async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const res = await svc.request<Patient>('POST', PATIENTS, {
       token: t.writer,
@@ -93,7 +93,9 @@ describe('events written with a successful change', () => {
       headers: { traceparent },
     });
     expect(res.status).toBe(201);
-    expect(theEvent(await outboxOf(svc, res.body.id), 'patient.registered.v1').traceparent).toBe(traceparent);
+    const carried = theEvent(await outboxOf(svc, res.body.id), 'patient.registered.v1').traceparent;
+    expect(carried).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(carried).not.toBe(traceparent);
   });
 
   it('a PATCH writes patient.updated.v1 naming the changed fields, committed with the bumped version', async () => {

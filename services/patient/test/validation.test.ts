@@ -170,6 +170,24 @@ describe('POST body validation: 400 with one {path, message} per bad field, and 
     });
     const problem = expectProblem(res, 400);
     expect(problem.type).toBe('urn:hms:problem:malformed-json');
+    expect(problem.errors).toEqual([{ path: '/body', message: 'is not valid JSON' }]);
+    expect(JSON.stringify(problem)).not.toContain('Ada');
+    await expectNothingWritten();
+  });
+
+  it('refuses a number where the schema says string: bodies are not type-coerced', async () => {
+    const errors = expectValidationErrors(await post({ ...newPatient(), givenName: 42 }));
+    expect(errors.map((e) => e.path)).toEqual(['/body/givenName']);
+    await expectNothingWritten();
+  });
+
+  it('answers 415 for a text/plain body', async () => {
+    const res = await svc.request('POST', PATIENTS, {
+      token: t.writer,
+      rawBody: JSON.stringify(newPatient()),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expectProblem(res, 415);
     await expectNothingWritten();
   });
 

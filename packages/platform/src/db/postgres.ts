@@ -103,8 +103,17 @@ export class PostgresDb implements Db {
       locked = true;
       return { acquired: true, value: await fn(wrapClient(client)) };
     } finally {
-      if (locked) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
-      client.release();
+      let broken = false;
+      if (locked) {
+        // an aborted transaction left open by `fn` would make the unlock fail: end it first
+        await client.query('ROLLBACK').catch(() => undefined);
+        broken = await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).then(
+          () => false,
+          () => true,
+        );
+      }
+      // a connection that may still hold the lock is discarded, never returned to the pool
+      client.release(broken);
     }
   }
 

@@ -340,9 +340,19 @@ export class RabbitBus implements EventBus {
   }
 
   async deadLetterDepth(consumer: string): Promise<number> {
-    if (!this.admin) throw new Error('broker unavailable');
-    const q = await this.admin.checkQueue(this.dlqOf(consumer)).catch(() => ({ messageCount: 0 }));
-    return q.messageCount;
+    if (!this.conn) throw new Error('broker unavailable');
+    // a channel of its own: checking a queue that does not exist closes the channel it ran on,
+    // and on the shared admin channel that would fail every later ping (the readiness check)
+    const ch = await this.conn.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      return (await ch.checkQueue(this.dlqOf(consumer))).messageCount;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 404) return 0; // no DLQ: nothing was ever dead-lettered
+      throw err;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
   }
 
   async ping(): Promise<void> {

@@ -17,6 +17,7 @@ import {
 import { Agent, request as undiciRequest } from 'undici';
 import { currentContext } from '../context.js';
 import { CommonErrors } from '../errors.js';
+import { SpanKind, endSpan, startSpan } from '../tracing.js';
 import type { Metrics } from './metrics.js';
 
 export interface UpstreamOptions {
@@ -32,6 +33,8 @@ export interface UpstreamOptions {
   /** Concurrent calls allowed, and calls allowed to wait for a slot. */
   maxConcurrent?: number;
   maxQueued?: number;
+  /** Told the base URL of an instance that refused or dropped a connection (the balancer takes it out). */
+  onConnectionError?: (baseUrl: string) => void;
   /** Token for calls a service makes on its own (no user request in context). */
   serviceToken?: () => Promise<string | undefined>;
 }
@@ -120,7 +123,16 @@ export class UpstreamClient {
     const ctx = currentContext();
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (ctx?.requestId) headers['x-request-id'] = ctx.requestId;
-    if (ctx?.traceparent) headers.traceparent = ctx.traceparent;
+    const { span, traceparent } = startSpan(
+      `${method} ${this.opts.name}`,
+      SpanKind.CLIENT,
+      ctx?.traceparent,
+      {
+        'http.request.method': method,
+        'server.address': this.opts.name,
+      },
+    );
+    headers.traceparent = traceparent;
     const auth = ctx?.authorization ?? (await this.serviceAuthorization());
     if (auth && !headers.authorization) headers.authorization = auth;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
@@ -133,6 +145,9 @@ export class UpstreamClient {
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
           signal,
           dispatcher: this.agent,
+        }).catch((err: unknown) => {
+          if (isConnectionError(err)) this.opts.onConnectionError?.(base);
+          throw err;
         });
         const text = await r.body.text();
         if (r.statusCode === 502 || r.statusCode === 503 || r.statusCode === 504)
@@ -140,8 +155,10 @@ export class UpstreamClient {
         return { status: r.statusCode, headers: r.headers, body: (text ? safeJson(text) : undefined) as T };
       });
       this.metrics?.upstreamRequests.inc({ upstream: this.opts.name, outcome: String(res.status) });
+      endSpan(span, undefined, { 'http.response.status_code': res.status });
       return res;
     } catch (err) {
+      endSpan(span, err);
       const outcome =
         err instanceof BrokenCircuitError
           ? 'circuit_open'
@@ -166,6 +183,21 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'EHOSTUNREACH',
+      'ENOTFOUND',
+      'UND_ERR_SOCKET',
+      'UND_ERR_CONNECT_TIMEOUT',
+    ].includes(code)
+  );
 }
 
 function safeJson(text: string): unknown {

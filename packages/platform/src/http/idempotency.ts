@@ -71,7 +71,9 @@ export function installIdempotency(app: FastifyInstance, db: Db): void {
     const idem = request.idempotency;
     if (!idem) return payload;
     request.idempotency = undefined;
-    if (reply.statusCode >= 500) {
+    // Server errors and rejected input are not kept: the client may fix the body and retry with
+    // the same key (schema errors never reach this hook; domain-rule errors must behave alike).
+    if (reply.statusCode >= 500 || reply.statusCode === 400 || reply.statusCode === 422) {
       await db.query('DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2', [
         idem.principal,
         idem.key,

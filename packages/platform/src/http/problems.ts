@@ -36,6 +36,9 @@ export function validationFields(context: string | undefined, errors: AjvError[]
   return out.length > 0 ? out : [{ path: `/${context ?? 'body'}`, message: 'is not valid' }];
 }
 
+const malformedJson = () =>
+  CommonErrors.malformed_json(undefined, { errors: [{ path: '/body', message: 'is not valid JSON' }] });
+
 /** Maps Fastify's own errors (parsing, limits) to catalogue errors with fixed, data-free text. */
 function fromFastifyError(err: FastifyError): AppError {
   if (err.validation) {
@@ -52,13 +55,15 @@ function fromFastifyError(err: FastifyError): AppError {
         ? CommonErrors.unsupported_media_type('send application/json')
         : CommonErrors.bad_request('Content-Length does not match the body');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return CommonErrors.bad_request('the body is empty but Content-Type says JSON');
+      return CommonErrors.bad_request('the body is empty but Content-Type says JSON', {
+        errors: [{ path: '/body', message: 'is empty' }],
+      });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return CommonErrors.malformed_json();
+      return malformedJson();
     default:
       break;
   }
-  if (err instanceof SyntaxError || err.name === 'SyntaxError') return CommonErrors.malformed_json();
+  if (err instanceof SyntaxError || err.name === 'SyntaxError') return malformedJson();
   const status = err.statusCode ?? 500;
   if (status === 404) return CommonErrors.not_found();
   if (status === 405) return CommonErrors.method_not_allowed();

@@ -1,4 +1,6 @@
 import type { Permission } from '@hms/contracts';
+import type { Span } from '@opentelemetry/api';
+import AjvCompiler from '@fastify/ajv-compiler';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,6 +17,7 @@ import { runWithContext, type WorkContext } from '../context.js';
 import type { Db } from '../db/types.js';
 import { CommonErrors, problemType } from '../errors.js';
 import { uuidv7 } from '../ids.js';
+import { SpanKind, endSpan, startSpan } from '../tracing.js';
 import { bearerToken, requirePermission, type Principal, type TokenVerifier } from './auth.js';
 import { installIdempotency } from './idempotency.js';
 import type { Metrics } from './metrics.js';
@@ -32,6 +35,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
     workContext?: WorkContext;
+    span?: Span;
   }
 }
 
@@ -83,8 +87,18 @@ export function createHttpServer(opts: HttpServerOptions): App {
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    // Query strings and path parameters are text, so they are coerced to their schema types;
+    // bodies are JSON and are not: {"givenName": 42} is refused, not stored as "42".
+    schemaController: {
+      compilersFactory: {
+        buildValidator(externalSchemas) {
+          const factory = AjvCompiler();
+          const base = { allErrors: true, removeAdditional: false, useDefaults: true } as const;
+          const coercing = factory(externalSchemas, { customOptions: { ...base, coerceTypes: 'array' } });
+          const strict = factory(externalSchemas, { customOptions: { ...base, coerceTypes: false } });
+          return (route) => (route.httpPart === 'body' ? strict(route) : coercing(route));
+        },
+      },
     },
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return;
@@ -104,6 +118,8 @@ export function createHttpServer(opts: HttpServerOptions): App {
 
   installProblemHandlers(app);
 
+  // JSON only: a text/plain body answers 415 rather than reaching validation as a string
+  app.removeContentTypeParser('text/plain');
   // application/merge-patch+json (RFC 7396) is JSON for parsing purposes
   app.addContentTypeParser(
     'application/merge-patch+json',
@@ -163,10 +179,15 @@ export function createHttpServer(opts: HttpServerOptions): App {
   // await via AsyncLocalStorage: the logger, the HTTP client and the outbox read it from there.
   app.addHook('onRequest', (request, reply, done) => {
     const tp = request.headers.traceparent;
-    const ctx: WorkContext = {
-      requestId: request.id,
-      traceparent: typeof tp === 'string' && TRACEPARENT.test(tp) ? tp : undefined,
-    };
+    // this request is a span: a child of the caller's when it sent a traceparent
+    const { span, traceparent } = startSpan(
+      `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      SpanKind.SERVER,
+      typeof tp === 'string' && TRACEPARENT.test(tp) ? tp : undefined,
+      { 'http.request.method': request.method, 'http.route': request.routeOptions.url ?? 'unmatched' },
+    );
+    request.span = span;
+    const ctx: WorkContext = { requestId: request.id, traceparent };
     request.workContext = ctx;
     reply.header('x-request-id', request.id);
     runWithContext(ctx, done);
@@ -209,6 +230,10 @@ export function createHttpServer(opts: HttpServerOptions): App {
       },
       'request',
     );
+    if (request.span)
+      endSpan(request.span, reply.statusCode >= 500 ? new Error('server error') : undefined, {
+        'http.response.status_code': reply.statusCode,
+      });
   });
 
   if (opts.db) installIdempotency(app, opts.db);

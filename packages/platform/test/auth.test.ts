@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createHttpServer, createLogger, createMetrics, createTokenVerifier, type App } from '@hms/platform';
+import { createTestKeys, mintToken, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from '@hms/testkit';
+import { call, listen, type Answer } from './helpers.js';
+
+const revoked = new Set<string>();
+
+function buildApp(keys: TestKeys): App {
+  const app = createHttpServer({
+    service: 'auth-test',
+    logger: createLogger('auth-test', 'silent'),
+    verifier: createTokenVerifier({
+      jwksUrl: keys.jwksUrl,
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      isRevoked: (jti) => revoked.has(jti),
+    }),
+    metrics: createMetrics('auth-test'),
+  });
+  app.get('/api/v1/records', { config: { permission: 'patients:read' } }, async (request) => ({
+    sub: request.principal?.sub,
+    roles: request.principal?.roles,
+  }));
+  app.get('/api/v1/ledger', { config: { permission: 'billing:write' } }, async () => ({ ok: true }));
+  return app;
+}
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A JWT assembled by hand, for the shapes no honest library would sign. */
+function handMade(header: Record<string, unknown>, payload: Record<string, unknown>, signature = ''): string {
+  return `${b64url(header)}.${b64url(payload)}.${signature}`;
+}
+
+function goodClaims(): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    sub: randomUUID(),
+    roles: ['admin'],
+    scope: 'patients:read',
+    iss: TEST_ISSUER,
+    aud: TEST_AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    jti: randomUUID(),
+  };
+}
+
+describe('auth guard over HTTP', () => {
+  let keys: TestKeys;
+  let app: App;
+  let url: string;
+
+  beforeAll(async () => {
+    keys = await createTestKeys();
+    app = buildApp(keys);
+    url = await listen(app);
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const get = (authorization?: string, path = '/api/v1/records') =>
+    call(`${url}${path}`, { headers: authorization === undefined ? {} : { authorization } });
+  const bearer = (token: string) => get(`Bearer ${token}`);
+
+  const expectRefused = (res: Answer, detail?: RegExp) => {
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 401, code: 'unauthenticated' });
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    if (detail) expect(res.body.detail).toMatch(detail);
+  };
+
+  test('accepts a good token', async () => {
+    const sub = randomUUID();
+    const res = await bearer(await keys.mint({ sub, roles: ['nurse'] }));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ sub, roles: ['nurse'] });
+  });
+
+  test('refuses a request without a token', async () => {
+    const res = await get();
+    expectRefused(res, /missing bearer token/);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  test('refuses a malformed authorization header', async () => {
+    const token = await keys.mint({ roles: ['admin'] });
+    for (const header of [
+      `Basic ${token}`,
+      'Bearer',
+      'Bearer not-a-jwt',
+      `Bearer ${token} extra`,
+      `Token ${token}`,
+    ]) {
+      const res = await get(header);
+      expectRefused(res);
+      expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    }
+  });
+
+  test('refuses alg none', async () => {
+    expectRefused(await bearer(handMade({ alg: 'none', typ: 'JWT', kid: keys.kid }, goodClaims())));
+    expectRefused(await bearer(handMade({ alg: 'none', typ: 'JWT' }, goodClaims())));
+  });
+
+  test('refuses HS256 signed with the public key as the secret', async () => {
+    const secret = new TextEncoder().encode(JSON.stringify(keys.publicJwk));
+    const token = await new SignJWT(goodClaims())
+      .setProtectedHeader({ alg: 'HS256', kid: keys.kid })
+      .sign(secret);
+    expectRefused(await bearer(token), /unsupported token algorithm/);
+  });
+
+  test('refuses an expired token', async () => {
+    expectRefused(await bearer(await keys.mint({ roles: ['admin'], expiresInSec: -60 })), /expired/);
+  });
+
+  test('refuses a token that is not valid yet (nbf in the future)', async () => {
+    expectRefused(await bearer(await keys.mint({ roles: ['admin'], notBeforeSec: 120 })), /nbf/);
+  });
+
+  test('refuses a token from another issuer', async () => {
+    expectRefused(await bearer(await keys.mint({ roles: ['admin'], issuer: 'evil-auth' })), /iss/);
+  });
+
+  test('refuses a token for another audience', async () => {
+    expectRefused(await bearer(await keys.mint({ roles: ['admin'], audience: 'other-platform' })), /aud/);
+  });
+
+  test('refuses a tampered payload that keeps the original signature', async () => {
+    const token = await keys.mint({ roles: ['billing'] });
+    const [header = '', payload = '', signature = ''] = token.split('.');
+    expect((await bearer(token)).status).toBe(200);
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const forged = `${header}.${b64url({ ...claims, roles: ['admin'], scope: 'billing:write' })}.${signature}`;
+    expectRefused(await get(`Bearer ${forged}`, '/api/v1/ledger'), /signature/);
+    expectRefused(
+      await bearer(`${header}.${b64url({ ...claims, exp: (claims.exp as number) + 3600 })}.${signature}`),
+    );
+  });
+
+  test('refuses a token signed with an unknown key id', async () => {
+    expectRefused(
+      await bearer(await keys.mint({ roles: ['admin'], kid: 'no-such-key' })),
+      /unknown signing key/,
+    );
+  });
+
+  test('refuses a token without a key id', async () => {
+    expectRefused(await bearer(await keys.mint({ roles: ['admin'], kid: null })), /key id/);
+  });
+
+  test('refuses a token signed by another key that claims the same key id', async () => {
+    const other = await generateKeyPair('ES256');
+    expectRefused(await bearer(await mintToken(other.privateKey, keys.kid, { roles: ['admin'] })));
+  });
+
+  test('refuses a revoked token (jti on the deny-list)', async () => {
+    const jti = randomUUID();
+    const token = await keys.mint({ roles: ['nurse'], jti });
+    expect((await bearer(token)).status).toBe(200);
+    revoked.add(jti);
+    expectRefused(await bearer(token), /revoked/);
+  });
+
+  test('answers 403 when the token lacks the route permission', async () => {
+    const res = await bearer(await keys.mint({ roles: ['auditor'] }));
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(res.body.detail).toMatch(/patients:read/);
+  });
+
+  test('derives permissions from roles when the scope is empty', async () => {
+    const res = await bearer(await keys.mint({ roles: ['physician'], scope: [] }));
+    expect(res.status).toBe(200);
+    const none = await bearer(await keys.mint({ roles: ['not-a-role'], scope: [] }));
+    expect(none.status).toBe(403);
+  });
+
+  test('grants what the scope names even without a role', async () => {
+    expect((await bearer(await keys.mint({ roles: [], scope: ['patients:read'] }))).status).toBe(200);
+  });
+});
+
+describe('key rotation through the JWKS file', () => {
+  test('picks up a rewritten JWKS file: a new key is accepted and a removed key refused', async () => {
+    const keys = await createTestKeys();
+    const app = buildApp(keys);
+    const url = await listen(app);
+    try {
+      const get = async (token: string) =>
+        (await call(`${url}/api/v1/records`, { headers: { authorization: `Bearer ${token}` } })).status;
+      const oldToken = await keys.mint({ roles: ['nurse'] });
+      expect(await get(oldToken)).toBe(200);
+
+      const next = await generateKeyPair('ES256', { extractable: true });
+      const nextKid = `next-${randomUUID().slice(0, 8)}`;
+      const nextJwk = { ...(await exportJWK(next.publicKey)), kid: nextKid, alg: 'ES256', use: 'sig' };
+      const newToken = await mintToken(next.privateKey, nextKid, { roles: ['nurse'] });
+      const file = fileURLToPath(keys.jwksUrl);
+
+      // both keys published: tokens of either are accepted (rotation without downtime)
+      writeFileSync(file, JSON.stringify({ keys: [keys.publicJwk, nextJwk] }));
+      await sleep(1100); // the verifier looks at the file at most once per second
+      expect(await get(newToken)).toBe(200);
+      expect(await get(oldToken)).toBe(200);
+
+      // the old key retired
+      writeFileSync(file, JSON.stringify({ keys: [nextJwk] }));
+      await sleep(1100);
+      expect(await get(newToken)).toBe(200);
+      expect(await get(oldToken)).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+});

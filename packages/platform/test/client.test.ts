@@ -1,0 +1,242 @@
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, test } from 'vitest';
+import { AppError, createMetrics, runWithContext, UpstreamClient, type UpstreamOptions } from '@hms/platform';
+import { deferred } from './helpers.js';
+
+interface Upstream {
+  url: string;
+  calls: { method: string; path: string; headers: IncomingHttpHeaders; body: string }[];
+  close(): Promise<void>;
+}
+
+type Handler = (n: number, res: ServerResponse) => void | Promise<void>;
+
+/** A real HTTP server on loopback that counts what reaches it; `handle` answers call n (1-based). */
+async function upstream(handle: Handler): Promise<Upstream> {
+  const calls: Upstream['calls'] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      calls.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+      void handle(calls.length, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function setup(handle: Handler, opts: Partial<UpstreamOptions> = {}) {
+  const up = await upstream(handle);
+  const metrics = createMetrics('client-test');
+  const client = new UpstreamClient({ name: 'things', resolve: () => up.url, ...opts }, metrics);
+  cleanup.push(
+    () => up.close(),
+    () => client.close(),
+  );
+  return { up, client, metrics };
+}
+
+async function failure(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe('UpstreamClient', () => {
+  test('returns status, headers and the parsed JSON body', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 200, { id: 'a1' }));
+    const res = await client.request<{ id: string }>('GET', '/things/a1?x=1');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: 'a1' });
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(up.calls[0]).toMatchObject({ method: 'GET', path: '/things/a1?x=1' });
+  });
+
+  test('retries a GET answered 503 and succeeds', async () => {
+    const { client, up } = await setup((n, res) => (n === 1 ? json(res, 503) : json(res, 200, { ok: true })));
+    const res = await client.request('GET', '/things');
+    expect(res).toMatchObject({ status: 200, body: { ok: true } });
+    expect(up.calls).toHaveLength(2);
+  });
+
+  test('does not retry a POST', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 503));
+    const err = await failure(client.request('POST', '/things', { body: { name: 'x' } }));
+    expect(err.status).toBe(503);
+    expect(up.calls).toHaveLength(1);
+    expect(up.calls[0]?.body).toBe('{"name":"x"}');
+    expect(up.calls[0]?.headers['content-type']).toBe('application/json');
+  });
+
+  test('passes 4xx answers through without retrying', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 404, { code: 'not_found' }));
+    expect(await client.request('GET', '/things/nope')).toMatchObject({
+      status: 404,
+      body: { code: 'not_found' },
+    });
+    expect(up.calls).toHaveLength(1);
+  });
+
+  test('a try that exceeds the timeout answers a 503 AppError with Retry-After', async () => {
+    const { client, up, metrics } = await setup(
+      async (_n, res) => {
+        await sleep(400);
+        json(res, 200);
+      },
+      { timeoutMs: 100, retries: 1, halfOpenAfterMs: 3000 },
+    );
+    const started = Date.now();
+    const err = await failure(client.request('GET', '/slow'));
+    expect(Date.now() - started).toBeLessThan(400 * 2);
+    expect(err.status).toBe(503);
+    expect(err.code).toBe('unavailable');
+    expect(err.headers['retry-after']).toBe('3');
+    expect(err.detail).toMatch(/timeout/);
+    expect(err.extensions).toEqual({ upstream: 'things' });
+    expect(up.calls).toHaveLength(2); // the GET was retried once, each try timed out
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/http_client_requests_total\{[^}]*upstream="things"[^}]*outcome="timeout"[^}]*\} 1/);
+  });
+
+  test('opens the circuit after N consecutive failures, fails fast, and half-opens later', async () => {
+    let healthy = false;
+    const { client, up, metrics } = await setup((_n, res) => (healthy ? json(res, 200) : json(res, 503)), {
+      retries: 0,
+      breakerThreshold: 3,
+      halfOpenAfterMs: 300,
+    });
+    for (let i = 0; i < 3; i++) expect((await failure(client.request('GET', '/things'))).status).toBe(503);
+    expect(up.calls).toHaveLength(3);
+    expect(client.circuitState).toBe('open');
+    expect(await metrics.registry.metrics()).toMatch(
+      /circuit_breaker_state\{[^}]*upstream="things"[^}]*\} 2/,
+    );
+
+    // open: answered at once, without reaching the upstream
+    const err = await failure(client.request('GET', '/things'));
+    expect(err.status).toBe(503);
+    expect(err.detail).toMatch(/circuit open/);
+    expect(err.headers['retry-after']).toBe('1');
+    expect(up.calls).toHaveLength(3);
+
+    healthy = true;
+    await sleep(350);
+    expect(await client.request('GET', '/things')).toMatchObject({ status: 200 });
+    expect(up.calls).toHaveLength(4);
+    expect(client.circuitState).toBe('closed');
+  });
+
+  test('a failed half-open trial opens the circuit again', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 503), {
+      retries: 0,
+      breakerThreshold: 2,
+      halfOpenAfterMs: 200,
+    });
+    await failure(client.request('GET', '/a'));
+    await failure(client.request('GET', '/a'));
+    expect(client.circuitState).toBe('open');
+    await sleep(250);
+    await failure(client.request('GET', '/a')); // the trial reaches the upstream and fails
+    expect(up.calls).toHaveLength(3);
+    expect(client.circuitState).toBe('open');
+    await failure(client.request('GET', '/a'));
+    expect(up.calls).toHaveLength(3);
+  });
+
+  test('the bulkhead rejects calls beyond maxConcurrent + maxQueued', async () => {
+    const gate = deferred();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { client, up } = await setup(
+      async (_n, res) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await gate.promise;
+        inFlight--;
+        json(res, 200);
+      },
+      { maxConcurrent: 1, maxQueued: 1, retries: 0, timeoutMs: 5000 },
+    );
+    const first = client.request('GET', '/1');
+    const second = client.request('GET', '/2');
+    const third = await failure(client.request('GET', '/3'));
+    expect(third.status).toBe(503);
+    expect(third.detail).toMatch(/bulkhead full/);
+    await sleep(50);
+    expect(up.calls).toHaveLength(1);
+    gate.resolve();
+    expect(await first).toMatchObject({ status: 200 });
+    expect(await second).toMatchObject({ status: 200 });
+    expect(up.calls.map((c) => c.path)).toEqual(['/1', '/2']);
+    expect(maxInFlight).toBe(1);
+  });
+
+  test('forwards the request id, the trace (as a child span) and the caller token of the work context', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 200));
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await runWithContext({ requestId: 'req-42', traceparent, authorization: 'Bearer user.token.sig' }, () =>
+      client.request('GET', '/things'),
+    );
+    expect(up.calls[0]?.headers).toMatchObject({
+      'x-request-id': 'req-42',
+      authorization: 'Bearer user.token.sig',
+      accept: 'application/json',
+    });
+    // the call is a span of its own within the caller's trace
+    const sent = String(up.calls[0]?.headers.traceparent);
+    expect(sent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(sent).not.toBe(traceparent);
+  });
+
+  test('uses the service token when no user started the call', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 200), {
+      serviceToken: async () => 'service.token.sig',
+    });
+    await client.request('GET', '/outside-a-request');
+    await runWithContext({ requestId: 'job-1' }, () => client.request('GET', '/in-a-job'));
+    await runWithContext({ requestId: 'req-7', authorization: 'Bearer user.token.sig' }, () =>
+      client.request('GET', '/for-a-user'),
+    );
+    expect(up.calls.map((c) => c.headers.authorization)).toEqual([
+      'Bearer service.token.sig',
+      'Bearer service.token.sig',
+      'Bearer user.token.sig',
+    ]);
+    expect(up.calls[0]?.headers['x-request-id']).toBeUndefined();
+    expect(up.calls[1]?.headers['x-request-id']).toBe('job-1');
+  });
+
+  test('an upstream that cannot be reached answers a 503 AppError', async () => {
+    const { client, up } = await setup((_n, res) => json(res, 200), { retries: 1 });
+    await up.close();
+    const err = await failure(client.request('GET', '/things'));
+    expect(err.status).toBe(503);
+    expect(err.headers['retry-after']).toMatch(/^\d+$/);
+  });
+});

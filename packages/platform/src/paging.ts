@@ -8,16 +8,27 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): (string | number)[] | undefined {
+type CursorKey = (string | number)[];
+
+/**
+ * Decodes a cursor into its key of `arity` parts; `isValid` checks the parts' kinds (a uuid, a
+ * non-negative integer…), so a decodable but foreign or edited cursor is bad input too, never a
+ * query the database refuses.
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  arity: number,
+  isValid: (key: CursorKey) => boolean = () => true,
+): CursorKey | undefined {
   if (cursor === undefined) return undefined;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (
-      Array.isArray(key) &&
-      key.length === arity &&
-      key.every((k) => typeof k === 'string' || typeof k === 'number')
-    )
-      return key;
+    if (Array.isArray(key) && key.length === arity) {
+      const parts = key as unknown[];
+      const isPart = (k: unknown): k is string | number =>
+        (typeof k === 'string' && !k.includes('\u0000')) || typeof k === 'number';
+      if (parts.every(isPart) && isValid(parts as CursorKey)) return parts as CursorKey;
+    }
   } catch {
     // fall through
   }

@@ -129,33 +129,23 @@ export function deactivatePatient(db: Db, id: string, expected: number | '*' | u
   }));
 }
 
-/**
- * A cursor that decodes but does not hold the key this list issues (foreign or tampered) is bad
- * input, never a query the database refuses.
- */
-const badCursor = () =>
-  CommonErrors.validation_failed('the cursor is not valid', {
-    errors: [{ path: '/querystring/cursor', message: 'is not a cursor this list issued' }],
-  });
-const isText = (v: unknown): v is string => typeof v === 'string' && !v.includes('\u0000');
-
 /** The key after which a list page starts: the id of the last patient of the page before. */
 function listAfter(cursor: string | undefined): string | undefined {
-  const key = decodeCursor(cursor, 1);
-  if (!key) return undefined;
-  const [id] = key;
-  if (typeof id !== 'string' || !isUuid(id)) throw badCursor();
-  return id;
+  return decodeCursor(cursor, 1, ([id]) => typeof id === 'string' && isUuid(id))?.[0] as string | undefined;
 }
 
 /** The key after which a search page starts: (rank, family, given, id) of the last match before. */
 function searchAfter(cursor: string | undefined): store.SearchKey | undefined {
-  const key = decodeCursor(cursor, 4);
-  if (!key) return undefined;
-  const [rank, family, given, id] = key;
-  if (typeof rank !== 'number' || !Number.isInteger(rank) || rank < 0 || rank >= 2 ** 31) throw badCursor();
-  if (!isText(family) || !isText(given) || typeof id !== 'string' || !isUuid(id)) throw badCursor();
-  return [rank, family, given, id];
+  const isKey = ([rank, family, given, id]: (string | number)[]) =>
+    typeof rank === 'number' &&
+    Number.isInteger(rank) &&
+    rank >= 0 &&
+    rank < 2 ** 31 &&
+    typeof family === 'string' &&
+    typeof given === 'string' &&
+    typeof id === 'string' &&
+    isUuid(id);
+  return decodeCursor(cursor, 4, isKey) as store.SearchKey | undefined;
 }
 
 export async function listPatients(

@@ -27,7 +27,7 @@ export function decodeCursor(
       const parts = key as unknown[];
       const isPart = (k: unknown): k is string | number =>
         (typeof k === 'string' && !k.includes('\u0000')) || typeof k === 'number';
-      if (parts.every(isPart) && isValid(parts as CursorKey)) return parts as CursorKey;
+      if (parts.every(isPart) && isValid(parts)) return parts;
     }
   } catch {
     // fall through

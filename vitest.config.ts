@@ -10,7 +10,9 @@ export default defineConfig({
       '@hms/contracts': src('./packages/contracts/src/index.ts'),
       '@hms/platform': src('./packages/platform/src/index.ts'),
       '@hms/testkit': src('./packages/testkit/src/index.ts'),
+      '@hms/auth': src('./services/auth/src/service.ts'),
       '@hms/patient': src('./services/patient/src/service.ts'),
+      '@hms/gateway': src('./services/gateway/src/service.ts'),
     },
   },
   test: {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SERVICES } from '@hms/contracts';
 import {
   DenyList,
@@ -8,26 +9,34 @@ import {
   LoadBalancer,
   MemoryStore,
   ServiceRegistry,
+  ServiceTokenProvider,
   registerInstance,
   createLogger,
   createMetrics,
   createTokenVerifier,
   eventMetricsFor,
   startServiceRuntime,
+  type Db,
   type Logger,
   type RunningServiceRuntime,
   type ServiceModule,
 } from '@hms/platform';
+import { authService, bootstrapAdmin, type BootstrapResult } from '@hms/auth';
 import { patientService } from '@hms/patient';
 import type { readEmbeddedConfig } from './config.js';
-import { ensureDevKeys } from './keys.js';
+import { ensureClientSecrets } from './secrets.js';
 
 /** Every service built so far, in start order. */
-export const MODULES: ServiceModule[] = [patientService];
+export const MODULES: ServiceModule[] = [authService, patientService];
 
 export interface RunningPlatform {
   services: { name: string; url: string }[];
   logger: Logger;
+  /** The first administrator, when this start created it (with its password when generated). */
+  admin: BootstrapResult;
+  authUrl: string;
+  /** The auth service's database, for the demo seeding. */
+  authDb: Db;
   close(): Promise<void>;
 }
 
@@ -55,17 +64,28 @@ function takeDataDirLock(dataDir: string): () => void {
 export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>): Promise<RunningPlatform> {
   const logger = createLogger('hms', cfg.LOG_LEVEL);
   const unlock = takeDataDirLock(cfg.HMS_DATA_DIR);
-  const [keys, pg] = await Promise.all([
-    ensureDevKeys(cfg.HMS_DATA_DIR),
-    EmbeddedPostgres.open(join(cfg.HMS_DATA_DIR, 'pg')),
-  ]);
+  const pg = await EmbeddedPostgres.open(join(cfg.HMS_DATA_DIR, 'pg'));
+  // the auth service signs with keys under keys/auth and publishes their public half as
+  // keys/jwks.json, the file every service's guard reads (re-read when it changes)
+  const jwksFile = join(cfg.HMS_DATA_DIR, 'keys', 'jwks.json');
+  const clientsDir = join(cfg.HMS_DATA_DIR, 'secrets', 'clients');
+  const clientSecrets = ensureClientSecrets(clientsDir);
+  const authUrl = `http://${cfg.HOST}:${cfg.PORT + SERVICES.auth.offset}`;
+  const env: NodeJS.ProcessEnv = {
+    KEY_ACTIVATION_DELAY_SEC: '2', // verifiers re-read the JWKS file within a second
+    TRUSTED_PROXIES: '127.0.0.1,::1', // the gateway, on this machine
+    ...process.env,
+    AUTH_KEYS_DIR: join(cfg.HMS_DATA_DIR, 'keys', 'auth'),
+    JWKS_FILE: jwksFile,
+    SERVICE_CLIENTS_DIR: clientsDir,
+  };
   const store = new MemoryStore();
   const denyList = new DenyList(store);
   await denyList.start();
   const registry = new ServiceRegistry(store);
   const balancer = new LoadBalancer(registry);
   const verifier = createTokenVerifier({
-    jwksUrl: keys.jwksUrl,
+    jwksUrl: pathToFileURL(jwksFile).href,
     issuer: cfg.JWT_ISSUER,
     audience: cfg.JWT_AUDIENCE,
     isRevoked: (jti) => denyList.isRevoked(jti),
@@ -73,6 +93,12 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
   // one registry for the process-wide parts (process metrics, the shared bus)
   const platformMetrics = createMetrics('hms', { processMetrics: true });
   const bus = new InProcessBus({ metrics: eventMetricsFor(platformMetrics.registry) });
+  const serviceTokenOf = (name: string) => {
+    const clientSecret = clientSecrets.get(name);
+    return clientSecret
+      ? new ServiceTokenProvider({ authUrl: () => authUrl, clientId: name, clientSecret })
+      : undefined;
+  };
   const runtimes: RunningServiceRuntime[] = [];
   const services: { name: string; url: string }[] = [];
   const closeAll = async () => {
@@ -84,6 +110,8 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     await pg.close();
     unlock();
   };
+  const authDb = pg.forService('auth');
+  let admin: BootstrapResult = { created: false };
   try {
     for (const mod of MODULES) {
       const runtime = await startServiceRuntime(mod, {
@@ -96,7 +124,8 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
         verifier,
         logger: createLogger(mod.name, cfg.LOG_LEVEL),
         metrics: createMetrics(mod.name),
-        env: process.env,
+        env,
+        serviceToken: serviceTokenOf(mod.name),
       });
       runtimes.push(runtime);
       const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
@@ -105,6 +134,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       await registerInstance(registry, mod.name, url);
       services.push({ name: mod.name, url });
     }
+    admin = await bootstrapAdmin(authDb, env, { generatePassword: true });
   } catch (err) {
     await closeAll();
     throw err;
@@ -112,6 +142,9 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
   return {
     services,
     logger,
+    admin,
+    authUrl,
+    authDb,
     close: closeAll,
   };
 }

@@ -58,6 +58,8 @@ export async function startService(
   opts: {
     env?: NodeJS.ProcessEnv;
     keys?: TestKeys;
+    /** Trust this JWKS instead of the test keys' (e.g. a running auth service's). */
+    jwksUrl?: string;
     bus?: EventBus;
     store?: KeyValueStore;
     timing?: Partial<RuntimeTiming>;
@@ -75,7 +77,7 @@ export async function startService(
   const registry = new ServiceRegistry(store, { ttlMs: 2000, cacheMs: 100 });
   const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(opts.env ?? {})]));
   const verifier = createTokenVerifier({
-    jwksUrl: keys.jwksUrl,
+    jwksUrl: opts.jwksUrl ?? keys.jwksUrl,
     issuer: TEST_ISSUER,
     audience: TEST_AUDIENCE,
     isRevoked: (jti) => denyList.isRevoked(jti),

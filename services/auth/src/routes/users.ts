@@ -1,0 +1,149 @@
+import { Type } from '@sinclair/typebox';
+import { Page, PageQuery, Problem, UserStatus, Uuid } from '@hms/contracts';
+import { etagOf, requireIfMatch, type App } from '@hms/platform';
+import type { AuthContext } from '../context.js';
+import { PasswordReset, RoleName, RotatedKey, User, UserInput, UserPatch } from '../schemas.js';
+import * as users from '../users.js';
+
+const USERS = '/api/v1/auth/users';
+const IdParams = Type.Object({ id: Uuid });
+const IfMatch = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'ETag of the version read' })),
+});
+const errors = { 400: Problem, 401: Problem, 403: Problem };
+const ifMatch = (header: string | undefined) => (header === undefined ? undefined : requireIfMatch(header));
+
+/** Administration of users and signing keys: every route needs `users:manage`. */
+export function userRoutes(app: App, ctx: AuthContext): void {
+  const tags = ['users'];
+
+  app.post(
+    USERS,
+    {
+      config: { permission: 'users:manage', idempotent: true },
+      schema: {
+        tags,
+        summary: 'Create a user (password policy: at least 12 characters, not the username)',
+        body: UserInput,
+        response: { 201: User, ...errors, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const user = await users.createUser(ctx.db, request.body, request.principal?.sub);
+      return reply
+        .code(201)
+        .header('location', `${USERS}/${user.id}`)
+        .header('etag', etagOf(user.version))
+        .send(user);
+    },
+  );
+
+  app.get(
+    USERS,
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags,
+        summary: 'List users in creation order, optionally by status or role',
+        querystring: Type.Object(
+          { status: Type.Optional(UserStatus), role: Type.Optional(RoleName), ...PageQuery },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(User), ...errors },
+      },
+    },
+    async (request) => users.listUsers(ctx.db, request.query),
+  );
+
+  app.get(
+    `${USERS}/:id`,
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags,
+        summary: 'Get a user',
+        params: IdParams,
+        response: { 200: User, ...errors, 404: Problem },
+      },
+    },
+    async (request, reply) => {
+      const user = await users.getUser(ctx.db, request.params.id);
+      return reply.header('etag', etagOf(user.version)).send(user);
+    },
+  );
+
+  app.patch(
+    `${USERS}/:id`,
+    {
+      config: { permission: 'users:manage' },
+      schema: {
+        tags,
+        summary: 'Change roles, status, name, email or staff link (merge patch; If-Match optional)',
+        description:
+          'Deactivating a user, removing a permission or changing its staff link ends its sessions.',
+        params: IdParams,
+        headers: IfMatch,
+        body: UserPatch,
+        response: { 200: User, ...errors, 404: Problem, 409: Problem, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const user = await users.patchUser(
+        ctx.db,
+        ctx.denyList,
+        id,
+        request.body,
+        ifMatch(request.headers['if-match']),
+        request.principal?.sub,
+      );
+      return reply.header('etag', etagOf(user.version)).send(user);
+    },
+  );
+
+  app.post(
+    `${USERS}/:id/reset-password`,
+    {
+      // Not `idempotent`: the kit would keep a SHA-256 of the body, and so of the password, for
+      // days. Retrying a reset is harmless anyway: it sets the same password again.
+      config: { permission: 'users:manage' },
+      schema: {
+        tags,
+        summary: "Set a user's password; its sessions end",
+        params: IdParams,
+        body: PasswordReset,
+        response: { 204: Type.Null(), ...errors, 404: Problem },
+      },
+    },
+    async (request, reply) => {
+      await users.resetPassword(
+        ctx.db,
+        ctx.denyList,
+        request.params.id,
+        request.body.password,
+        request.principal?.sub,
+      );
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/v1/auth/keys/rotate',
+    {
+      config: { permission: 'users:manage', idempotent: true },
+      schema: {
+        tags: ['keys'],
+        summary: 'Generate a new signing key: published now, signing after the activation delay',
+        response: { 201: RotatedKey, ...errors },
+      },
+    },
+    async (_request, reply) => {
+      const key = await ctx.keys.rotate();
+      return reply.code(201).send({
+        kid: key.kid,
+        createdAt: new Date(key.createdAt).toISOString(),
+        activatesAt: new Date(key.activatesAt).toISOString(),
+      });
+    },
+  );
+}

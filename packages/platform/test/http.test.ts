@@ -52,6 +52,9 @@ function buildApp(opts: { readiness?: ReadinessCheck[]; bodyLimit?: number; maxU
     { config: { permission: 'patients:write' }, schema: { body: ThingInput } },
     async (request, reply) => reply.code(201).send({ id: uuidv7(), ...request.body }),
   );
+  app.get('/api/v1/whoami', { config: { authenticated: true } }, async (request) => ({
+    sub: request.principal?.sub,
+  }));
   app.get('/api/v1/boom', { config: { permission: 'patients:read' } }, async () => {
     throw new Error('lookup failed for Ada Lovelace born 1815-12-10');
   });
@@ -348,21 +351,48 @@ describe('HTTP kit', () => {
   });
 });
 
+describe('HTTP kit: routes that need a token but no permission', () => {
+  beforeAll(async () => {
+    keys ??= await createTestKeys();
+  });
+
+  test('an authenticated route answers 401 without a token and serves any valid token', async () => {
+    const { app } = buildApp();
+    const base = await listen(app);
+    try {
+      const anonymous = await call(`${base}/api/v1/whoami`);
+      expect(anonymous.status).toBe(401);
+      const token = await keys.mint({ sub: 'someone', roles: [] });
+      const res = await call(`${base}/api/v1/whoami`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ sub: 'someone' });
+      const doc = await call(`${base}/openapi.json`);
+      const op = (doc.body as { paths: Record<string, Record<string, Record<string, unknown>>> }).paths[
+        '/api/v1/whoami'
+      ]?.get;
+      expect(op?.['x-authenticated']).toBe(true);
+      expect(op?.security).toEqual([{ bearer: [] }]);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('HTTP kit: building and stopping', () => {
   beforeAll(async () => {
     keys ??= await createTestKeys();
   });
 
-  test('refuses a route that declares neither a permission nor public', async () => {
+  test('refuses a route that declares none of permission, authenticated or public', async () => {
     const { app } = buildApp();
     void app.register(async (scope) => {
       scope.get('/api/v1/unguarded', async () => ({ open: true }));
     });
     await expect(app.ready()).rejects.toThrow(
-      /GET \/api\/v1\/unguarded declares neither a permission nor public/,
+      /GET \/api\/v1\/unguarded declares none of permission, authenticated or public/,
     );
     const direct = buildApp().app;
-    expect(() => direct.get('/api/v1/unguarded', async () => ({ open: true }))).toThrow(/declares neither/);
+    expect(() => direct.get('/api/v1/unguarded', async () => ({ open: true }))).toThrow(/declares none of/);
     await direct.close();
   });
 

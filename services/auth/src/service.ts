@@ -101,7 +101,7 @@ export const authService: ServiceModule = {
         }
       },
     );
-    sessionRoutes(app, ctx, deps.verifier);
+    sessionRoutes(app, ctx);
     userRoutes(app, ctx);
     return app;
   },

@@ -29,8 +29,12 @@ declare module 'fastify' {
     permission?: Permission;
     /** Reachable without a token (health, metrics, OpenAPI). */
     public?: boolean;
+    /** Needs a valid token but no particular permission (e.g. "who am I", logout). */
+    authenticated?: boolean;
     /** Accepts `Idempotency-Key` and replays the first response. */
     idempotent?: boolean;
+    /** Body fields that are secrets (passwords): never part of the stored idempotency fingerprint. */
+    secretFields?: string[];
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -153,6 +157,9 @@ export function createHttpServer(opts: HttpServerOptions): App {
         if (permission) {
           s.security = [{ bearer: [] }];
           s['x-permission'] = permission;
+        } else if (route.config?.authenticated) {
+          s.security = [{ bearer: [] }];
+          s['x-authenticated'] = true;
         }
         return { schema: s, url };
       },
@@ -164,14 +171,18 @@ export function createHttpServer(opts: HttpServerOptions): App {
 
   // Secure by default: a route with neither a permission nor `public` is a programming error.
   app.addHook('onRoute', (route) => {
-    const cfg = route.config as { permission?: string; public?: boolean } | undefined;
+    const cfg = route.config as
+      { permission?: string; public?: boolean; authenticated?: boolean } | undefined;
     if (
       !cfg?.permission &&
       !cfg?.public &&
+      !cfg?.authenticated &&
       route.method !== 'HEAD' &&
       !route.url.startsWith('/documentation')
     ) {
-      throw new Error(`route ${String(route.method)} ${route.url} declares neither a permission nor public`);
+      throw new Error(
+        `route ${String(route.method)} ${route.url} declares none of permission, authenticated or public`,
+      );
     }
   });
 
@@ -197,11 +208,11 @@ export function createHttpServer(opts: HttpServerOptions): App {
     if (request.url.length > maxUrlLength) return sendProblem(request, reply, CommonErrors.uri_too_long());
     opts.metrics.httpInFlight.inc();
     const cfg = request.routeOptions.config;
-    if (cfg.public || !cfg.permission) return; // unmatched routes fall through to 404
+    if (cfg.public || (!cfg.permission && !cfg.authenticated)) return; // unmatched routes fall through to 404
     const token = bearerToken(request.headers.authorization);
     request.principal = await opts.verifier.verify(token);
     if (request.workContext) request.workContext.authorization = `Bearer ${token}`;
-    requirePermission(request.principal, cfg.permission);
+    if (cfg.permission) requirePermission(request.principal, cfg.permission);
   });
 
   let closing = false;

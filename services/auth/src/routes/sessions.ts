@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Problem } from '@hms/contracts';
-import { bearerToken, type App, type TokenVerifier } from '@hms/platform';
+import { bearerToken, type App } from '@hms/platform';
 import type { FastifyRequest } from 'fastify';
 import type { AuthContext } from '../context.js';
 import { clientIp, trustedProxies } from '../domain/request.js';
@@ -22,21 +22,9 @@ import * as sessions from '../sessions.js';
 
 const AUTH = '/api/v1/auth';
 const tags = ['sessions'];
-const bearer = [{ bearer: [] }];
-
-/**
- * Routes any valid token may call (`/me`, `/logout`): the kit's guard wants a permission, so they
- * are `public` and verify the bearer token here, before the body is read, with the same verifier
- * (signature, claims, deny-list) as every guard.
- */
-function authenticated(verifier: TokenVerifier) {
-  return async (request: FastifyRequest) => {
-    request.principal = await verifier.verify(bearerToken(request.headers.authorization));
-  };
-}
 
 /** Login, refresh, logout, the caller, introspection, the client-credentials grant and the JWKS. */
-export function sessionRoutes(app: App, ctx: AuthContext, verifier: TokenVerifier): void {
+export function sessionRoutes(app: App, ctx: AuthContext): void {
   const proxies = trustedProxies(ctx.cfg.TRUSTED_PROXIES);
   const ipOf = (request: FastifyRequest) => {
     const xff = request.headers['x-forwarded-for'];
@@ -78,8 +66,7 @@ export function sessionRoutes(app: App, ctx: AuthContext, verifier: TokenVerifie
   app.post(
     `${AUTH}/logout`,
     {
-      config: { public: true },
-      onRequest: authenticated(verifier),
+      config: { authenticated: true },
       // the body is optional: none at all reads as `{}`
       preValidation: async (request) => {
         request.body ??= {};
@@ -87,14 +74,13 @@ export function sessionRoutes(app: App, ctx: AuthContext, verifier: TokenVerifie
       schema: {
         tags,
         summary: "End the bearer token's session (and the refresh token's, when given)",
-        security: bearer,
         body: LogoutRequest,
         response: { 204: Type.Null(), 400: Problem, 401: Problem },
       },
     },
     async (request, reply) => {
       const principal = request.principal;
-      if (!principal) throw new Error('unreachable: authenticated() sets the principal');
+      if (!principal) throw new Error('unreachable: the kit guard sets the principal');
       await sessions.logout(
         ctx,
         principal,
@@ -108,18 +94,16 @@ export function sessionRoutes(app: App, ctx: AuthContext, verifier: TokenVerifie
   app.get(
     `${AUTH}/me`,
     {
-      config: { public: true },
-      onRequest: authenticated(verifier),
+      config: { authenticated: true },
       schema: {
         tags,
         summary: 'The calling user and its permissions',
-        security: bearer,
         response: { 200: Me, 401: Problem, 404: Problem },
       },
     },
     async (request) => {
       const principal = request.principal;
-      if (!principal) throw new Error('unreachable: authenticated() sets the principal');
+      if (!principal) throw new Error('unreachable: the kit guard sets the principal');
       return sessions.me(ctx, principal);
     },
   );

@@ -20,7 +20,8 @@ export function userRoutes(app: App, ctx: AuthContext): void {
   app.post(
     USERS,
     {
-      config: { permission: 'users:manage', idempotent: true },
+      // the initial password is left out of the stored idempotency fingerprint
+      config: { permission: 'users:manage', idempotent: true, secretFields: ['password'] },
       schema: {
         tags,
         summary: 'Create a user (password policy: at least 12 characters, not the username)',
@@ -104,8 +105,8 @@ export function userRoutes(app: App, ctx: AuthContext): void {
   app.post(
     `${USERS}/:id/reset-password`,
     {
-      // Not `idempotent`: the kit would keep a SHA-256 of the body, and so of the password, for
-      // days. Retrying a reset is harmless anyway: it sets the same password again.
+      // Not `idempotent`: the body is nothing but the secret, and retrying a reset is harmless
+      // anyway: it sets the same password again.
       config: { permission: 'users:manage' },
       schema: {
         tags,

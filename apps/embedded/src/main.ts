@@ -23,6 +23,8 @@ const platform = await startPlatform(cfg);
 const readyMs = Math.round(performance.now());
 const rssMiB = Math.round(process.memoryUsage().rss / 1024 / 1024);
 const lines = platform.services.map((s) => `  ${s.name.padEnd(12)} ${s.url}`);
+// the gateway is the single entry point; the services' own ports are for diagnosis
+const entry = platform.services.find((s) => s.name === 'gateway')?.url ?? platform.authUrl;
 // A generated password goes to stdout once, on the start that created the account, and never to the log.
 const admin = platform.admin;
 const adminLine =
@@ -31,8 +33,9 @@ const adminLine =
     : '';
 process.stdout.write(
   `HMS embedded platform ready in ${(readyMs / 1000).toFixed(1)} s (rss ${rssMiB} MiB), data in ${cfg.HMS_DATA_DIR}\n${lines.join('\n')}\n` +
+    `Entry point: ${entry}  (API under /api/v1, docs at ${entry}/docs, health at ${entry}/health)\n` +
     adminLine +
-    `Log in: curl -s -X POST ${platform.authUrl}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"…","password":"…"}'\n`,
+    `Log in: curl -s -X POST ${entry}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"…","password":"…"}'\n`,
 );
 if (process.argv.includes('--demo')) process.stdout.write(await seedDemo(platform));
 platform.logger.info({ readyMs, rssMiB, services: platform.services }, 'platform ready');

@@ -22,12 +22,13 @@ import {
   type ServiceModule,
 } from '@hms/platform';
 import { authService, bootstrapAdmin, type BootstrapResult } from '@hms/auth';
+import { gatewayService } from '@hms/gateway';
 import { patientService } from '@hms/patient';
 import type { readEmbeddedConfig } from './config.js';
 import { ensureClientSecrets } from './secrets.js';
 
-/** Every service built so far, in start order. */
-export const MODULES: ServiceModule[] = [authService, patientService];
+/** Every service built so far, in start order: the gateway last, on PORT, once the others are up. */
+export const MODULES: ServiceModule[] = [authService, patientService, gatewayService];
 
 export interface RunningPlatform {
   services: { name: string; url: string }[];

@@ -1,0 +1,108 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ServiceConfigKeys, loadConfig } from '@hms/platform';
+
+const Rate = (def: string, description: string) =>
+  Type.String({ pattern: '^[1-9][0-9]*/[1-9][0-9]*$', default: def, description });
+
+/**
+ * The gateway's own configuration keys (STYLE.md §9), read from the environment it is given
+ * (`deps.env`): every key typed, documented and defaulted, validated at start. The keys every
+ * service reads (`JWKS_URL`, `REDIS_URL`, …) are the runner's.
+ */
+export const GatewayConfig = Type.Object({
+  BODY_LIMIT: ServiceConfigKeys.BODY_LIMIT,
+  ZONE: Type.String({
+    default: '',
+    description: 'availability zone; upstream instances in it are preferred',
+  }),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 5000,
+    description: 'per request: until an upstream answers with its headers (retries included), ms',
+  }),
+  UPSTREAM_BODY_TIMEOUT_MS: Type.Integer({
+    minimum: 1,
+    default: 30_000,
+    description: 'longest pause between two chunks of an upstream response body, ms',
+  }),
+  UPSTREAM_BREAKER_THRESHOLD: Type.Integer({
+    minimum: 1,
+    default: 5,
+    description: 'consecutive failures of an upstream that open its circuit breaker',
+  }),
+  UPSTREAM_BREAKER_HALF_OPEN_MS: Type.Integer({
+    minimum: 100,
+    default: 10_000,
+    description: 'how long an open breaker fails fast before letting one request probe, ms',
+  }),
+  UPSTREAM_MAX_CONCURRENT: Type.Integer({
+    minimum: 1,
+    default: 256,
+    description: 'bulkhead: requests awaiting one upstream at once',
+  }),
+  UPSTREAM_MAX_QUEUED: Type.Integer({
+    minimum: 0,
+    default: 512,
+    description: 'bulkhead: requests allowed to wait for a slot; more answer 503',
+  }),
+  UPSTREAM_DOWN_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'how long an instance that refused a connection is skipped, ms',
+  }),
+  OPENAPI_REFRESH_MS: Type.Integer({
+    minimum: 100,
+    default: 30_000,
+    description: "how often the services' OpenAPI documents (the route permissions) are re-read, ms",
+  }),
+  TOKEN_CACHE_SIZE: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description: 'verified access tokens kept (LRU, each until its exp); 0 disables the cache',
+  }),
+  RATE_LIMIT_IP: Rate('600/60', 'requests per client IP per window: "points/seconds"'),
+  RATE_LIMIT_PRINCIPAL: Rate('300/60', 'requests per authenticated principal per window: "points/seconds"'),
+  RATE_LIMIT_AUTH: Rate('10/60', 'requests per client IP to the auth group (login, refresh, token)'),
+  RATE_LIMIT_AUTH_PATHS: Type.String({
+    default: '/api/v1/auth/login,/api/v1/auth/refresh,/api/v1/auth/token',
+    description: 'the paths of the auth group, comma-separated',
+  }),
+  RATE_LIMIT_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9:_-]{1,64}$',
+    default: 'hms:ratelimit',
+    description: 'key prefix of the rate-limit counters in Redis (shared by every gateway replica)',
+  }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    description: 'origins allowed to call the API from a browser, comma-separated (empty: none)',
+  }),
+  GATEWAY_TRUSTED_PROXIES: Type.String({
+    default: '',
+    description:
+      'addresses/CIDRs of proxies in front of the gateway whose X-Forwarded-* are believed, comma-separated',
+  }),
+});
+
+export type GatewayConfig = Static<typeof GatewayConfig>;
+
+export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  return loadConfig(GatewayConfig, env);
+}
+
+export interface RateBudget {
+  points: number;
+  durationSec: number;
+}
+
+/** `"10/60"` → 10 points per 60 s. */
+export function parseRate(value: string): RateBudget {
+  const [points, durationSec] = value.split('/').map(Number);
+  return { points: points ?? 1, durationSec: durationSec ?? 1 };
+}
+
+export function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}

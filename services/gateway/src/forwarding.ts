@@ -1,0 +1,114 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
+import type { FastifyRequest } from 'fastify';
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), and `host`. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'expect',
+  'host',
+]);
+/** Set by the gateway itself, never passed on as the client sent them. */
+const REPLACED = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'forwarded',
+  'x-request-id',
+  'traceparent',
+]);
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const raw = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return new Set(
+    raw
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+function endToEnd(headers: Headers, extraDrop: Set<string>): Record<string, string | string[]> {
+  const named = connectionTokens(headers.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(key) || named.has(key) || extraDrop.has(key)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim();
+
+/**
+ * Who the client is and what it asked for, as proxies tell it: `X-Forwarded-*` are believed only
+ * from the proxies named in `GATEWAY_TRUSTED_PROXIES`; otherwise the socket's peer is the client.
+ */
+export class ClientAddress {
+  private readonly trust: ((addr: string, i: number) => boolean) | undefined;
+
+  constructor(trusted: string[]) {
+    this.trust = trusted.length > 0 ? proxyAddr.compile(trusted) : undefined;
+  }
+
+  private peer(request: FastifyRequest): string {
+    return request.raw.socket.remoteAddress ?? request.ip;
+  }
+
+  private peerTrusted(request: FastifyRequest): boolean {
+    return this.trust !== undefined && this.trust(this.peer(request), 0);
+  }
+
+  /** The client's IP: the first address not behind a trusted proxy. */
+  ip(request: FastifyRequest): string {
+    return this.trust ? proxyAddr(request.raw, this.trust) : this.peer(request);
+  }
+
+  forwardedHeaders(request: FastifyRequest): Record<string, string> {
+    const trusted = this.peerTrusted(request);
+    const h = request.headers;
+    const xff = trusted ? [h['x-forwarded-for']].flat().filter(Boolean).join(', ') : '';
+    const peer = this.peer(request);
+    const proto = (trusted && first(h['x-forwarded-proto'])) || request.protocol;
+    const host = (trusted && first(h['x-forwarded-host'])) || h.host;
+    return {
+      'x-forwarded-for': xff ? `${xff}, ${peer}` : peer,
+      'x-forwarded-proto': proto,
+      ...(host ? { 'x-forwarded-host': host } : {}),
+    };
+  }
+}
+
+/**
+ * The headers sent upstream: the client's end-to-end headers (Authorization included), the
+ * gateway's request id and trace context, and `X-Forwarded-For/Proto/Host`.
+ */
+export function upstreamHeaders(
+  request: FastifyRequest,
+  client: ClientAddress,
+  traceparent: string,
+): Record<string, string | string[]> {
+  return {
+    ...endToEnd(request.headers, REPLACED),
+    ...client.forwardedHeaders(request),
+    'x-request-id': request.id,
+    traceparent,
+  };
+}
+
+/** The upstream's response headers without the hop-by-hop ones. */
+export function clientHeaders(headers: IncomingHttpHeaders | Headers): Record<string, string | string[]> {
+  return endToEnd(headers, new Set());
+}

@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { gatewayService } from './service.js';
+
+await runStandalone(gatewayService);

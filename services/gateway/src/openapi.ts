@@ -1,0 +1,117 @@
+import { ownerOf } from './routes.js';
+
+/** The parts of an OpenAPI 3.1 document the gateway reads and merges; the rest is carried as is. */
+export interface OpenApiDocument {
+  openapi: string;
+  info: Record<string, unknown>;
+  paths: Record<string, Record<string, unknown>>;
+  components?: Record<string, Record<string, unknown>>;
+  tags?: { name: string }[];
+  [key: string]: unknown;
+}
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * One operation as the gateway enforces it: a permission (`x-permission`), or only a valid token
+ * (`x-authenticated`, or any `security` requirement), or nothing (public).
+ */
+export interface Operation {
+  method: string;
+  path: string;
+  permission: string | undefined;
+  authenticated: boolean;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks the shape of a document a service served; throws on anything that is not one. */
+export function asOpenApiDocument(value: unknown): OpenApiDocument {
+  if (!isObject(value) || typeof value.openapi !== 'string' || !isObject(value.paths))
+    throw new Error('not an OpenAPI document');
+  for (const item of Object.values(value.paths)) if (!isObject(item)) throw new Error('malformed path item');
+  return value as OpenApiDocument;
+}
+
+/**
+ * The operations of a service's document that the gateway routes to it (paths under the prefixes
+ * it owns; e.g. a service's `/admin/...` routes are not public). An `x-permission` that is not in
+ * the role table is kept as is: no role grants it, so the operation is refused to everyone
+ * rather than opened.
+ */
+export function operationsOf(doc: OpenApiDocument, service: string): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (ownerOf(path) !== service) continue;
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!isObject(op)) continue;
+      const xp = op['x-permission'];
+      const permission = typeof xp === 'string' ? xp : undefined;
+      const secured = Array.isArray(op.security) && op.security.length > 0;
+      const authenticated = permission !== undefined || op['x-authenticated'] === true || secured;
+      out.push({ method: method.toUpperCase(), path, permission, authenticated });
+    }
+  }
+  return out;
+}
+
+/**
+ * Rewrites every `$ref` to `#/components/<kind>/<name>` into the renamed component, in place
+ * on a deep copy.
+ */
+function renameRefs(value: unknown, rename: (ref: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => renameRefs(v, rename));
+  if (!isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = k === '$ref' && typeof v === 'string' ? rename(v) : renameRefs(v, rename);
+  }
+  return out;
+}
+
+export interface DocumentPart {
+  service: string;
+  doc: OpenApiDocument;
+}
+
+/**
+ * Merges the services' documents into the platform's (`/api/v1/openapi.json`): the paths each
+ * service owns (with their `x-permission`), and their components. Component names are local to
+ * each service (`def-0` in every one), so each is renamed `<service>.<name>` and its references
+ * follow; security schemes keep their names (every service declares the same `bearer`).
+ */
+export function mergeOpenApi(parts: DocumentPart[], info: Record<string, unknown>): OpenApiDocument {
+  const merged: OpenApiDocument = {
+    openapi: '3.1.0',
+    info,
+    paths: {},
+    components: { securitySchemes: {} },
+    tags: [],
+  };
+  const components = merged.components as Record<string, Record<string, unknown>>;
+  const tags = new Map<string, { name: string }>();
+  for (const { service, doc } of [...parts].sort((a, b) => a.service.localeCompare(b.service))) {
+    const rename = (ref: string) => {
+      const m = /^#\/components\/([^/]+)\/(.+)$/.exec(ref);
+      if (!m || m[1] === 'securitySchemes') return ref;
+      return `#/components/${m[1]}/${service}.${m[2]}`;
+    };
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (ownerOf(path) !== service) continue;
+      merged.paths[path] = renameRefs(item, rename) as Record<string, unknown>;
+    }
+    for (const [kind, entries] of Object.entries(doc.components ?? {})) {
+      if (!isObject(entries)) continue;
+      const target = (components[kind] ??= {});
+      for (const [name, value] of Object.entries(entries)) {
+        if (kind === 'securitySchemes') target[name] ??= value;
+        else target[`${service}.${name}`] = renameRefs(value, rename);
+      }
+    }
+    for (const tag of doc.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);
+  }
+  merged.tags = [...tags.values()];
+  return merged;
+}

@@ -1,0 +1,105 @@
+import type { IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { CommonErrors, SpanKind, endSpan, startSpan } from '@hms/platform';
+import type { AccessControl } from './access.js';
+import type { RouteCatalog } from './catalog.js';
+import { clientHeaders, upstreamHeaders, type ClientAddress } from './forwarding.js';
+import { ROUTED } from './routes.js';
+import { BodyTooLargeError, type Upstreams } from './upstream.js';
+
+export interface ProxyOptions {
+  catalog: RouteCatalog;
+  upstreams: Upstreams;
+  access: AccessControl;
+  client: ClientAddress;
+  bodyLimit: number;
+}
+
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
+const pathOf = (url: string) => url.split('?')[0] ?? url;
+
+/** Passes the request body through, failing once more than `limit` bytes went by. */
+function limitedBody(raw: IncomingMessage, limit: number): Transform & { tooLarge?: boolean } {
+  let size = 0;
+  const counter: Transform & { tooLarge?: boolean } = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > limit) {
+        counter.tooLarge = true;
+        callback(new BodyTooLargeError());
+      } else callback(null, chunk);
+    },
+  });
+  raw.on('error', (err) => counter.destroy(err));
+  return raw.pipe(counter);
+}
+
+/**
+ * The catch-all proxy: every path under a prefix a service owns (SERVICES in the contracts) goes
+ * to that service. Before it goes, the route's permission (from the service's OpenAPI document)
+ * is enforced here; the service checks again. Request and response bodies are streamed: this
+ * scope has no body parser.
+ */
+export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) => {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => {
+    done(null);
+  });
+
+  const authorize = (service: string) => async (request: FastifyRequest) => {
+    const op = await opts.catalog.lookup(service, request.method, pathOf(request.raw.url ?? request.url));
+    if (!op.authenticated) return; // a public route (login, the JWKS)
+    request.principal = await opts.access.authenticate(request.headers.authorization);
+    if (op.permission !== undefined) opts.access.authorize(request.principal, op.permission);
+  };
+
+  const forward = (service: string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length > opts.bodyLimit) throw CommonErrors.payload_too_large();
+    const hasBody = length > 0 || request.headers['transfer-encoding'] !== undefined;
+    // the call upstream is a child span of this request's (the kit's server span)
+    const { span, traceparent } = startSpan(
+      `${request.method} ${service}`,
+      SpanKind.CLIENT,
+      request.workContext?.traceparent,
+      {
+        'http.request.method': request.method,
+        'server.address': service,
+      },
+    );
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+      const failed = reply.statusCode >= 500 ? new Error('upstream call failed') : undefined;
+      endSpan(span, failed, { 'http.response.status_code': reply.statusCode });
+    });
+    const res = await opts.upstreams.get(service).dispatch({
+      method: request.method,
+      path: request.raw.url ?? request.url,
+      headers: upstreamHeaders(request, opts.client, traceparent),
+      body: hasBody ? limitedBody(request.raw, opts.bodyLimit) : undefined,
+      retryable: !hasBody && IDEMPOTENT.has(request.method),
+      signal: gone.signal,
+    });
+    return reply.code(res.statusCode).headers(clientHeaders(res.headers)).send(res.body);
+  };
+
+  for (const { service, prefixes } of ROUTED) {
+    for (const prefix of prefixes) {
+      for (const url of [prefix, `${prefix}/*`]) {
+        app.route({
+          method: METHODS,
+          url,
+          // the gateway enforces each route's own permission in `authorize`
+          config: { public: true },
+          schema: { hide: true },
+          onRequest: authorize(service),
+          handler: forward(service),
+        });
+      }
+    }
+  }
+};

@@ -1,0 +1,139 @@
+import cors from '@fastify/cors';
+// `schema.hide` (routes left out of the gateway's own document) is declared by @fastify/swagger
+import type {} from '@fastify/swagger';
+import {
+  ChainedSource,
+  LoadBalancer,
+  StaticRegistry,
+  createHttpServer,
+  type ServiceDeps,
+  type ServiceModule,
+} from '@hms/platform';
+import { AccessControl } from './access.js';
+import { RouteCatalog } from './catalog.js';
+import { list, parseRate, readGatewayConfig } from './config.js';
+import { docsRoutes } from './docs.js';
+import { ClientAddress } from './forwarding.js';
+import { healthRoute } from './health.js';
+import { proxyRoutes } from './proxy.js';
+import { publicRoutesOf } from './public-plugins.js';
+import { rateLimit } from './rate-limit.js';
+import { Upstreams } from './upstream.js';
+
+const CORS_HEADERS = [
+  'authorization',
+  'content-type',
+  'if-match',
+  'idempotency-key',
+  'x-request-id',
+  'traceparent',
+];
+const EXPOSED_HEADERS = [
+  'etag',
+  'location',
+  'x-request-id',
+  'retry-after',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
+];
+
+/**
+ * The API gateway (DESIGN.md §3, §4): the platform's single entry point. It routes by path prefix
+ * (SERVICES in the contracts) to the owning service, balanced over its instances; verifies the
+ * access token locally and enforces each route's permission from the services' OpenAPI
+ * documents; rate-limits per IP and per principal; guards each upstream with a timeout, a circuit
+ * breaker and a bulkhead; and serves the merged OpenAPI document, the docs UI and `/health`.
+ */
+export const gatewayService: ServiceModule = {
+  name: 'gateway',
+  migrations: () => [],
+  async build(deps: ServiceDeps) {
+    const cfg = readGatewayConfig(deps.env);
+    const app = createHttpServer({
+      service: 'gateway',
+      logger: deps.logger,
+      verifier: deps.verifier,
+      metrics: deps.metrics,
+      readiness: deps.readiness,
+      bodyLimit: cfg.BODY_LIMIT,
+      description: 'The HMS API gateway',
+    });
+    const source = new ChainedSource([deps.registry, new StaticRegistry(deps.env)]);
+    const balancer = new LoadBalancer(source, { zone: cfg.ZONE, downForMs: cfg.UPSTREAM_DOWN_MS });
+    const upstreams = new Upstreams(
+      balancer,
+      {
+        timeoutMs: cfg.UPSTREAM_TIMEOUT_MS,
+        bodyTimeoutMs: cfg.UPSTREAM_BODY_TIMEOUT_MS,
+        breakerThreshold: cfg.UPSTREAM_BREAKER_THRESHOLD,
+        halfOpenAfterMs: cfg.UPSTREAM_BREAKER_HALF_OPEN_MS,
+        maxConcurrent: cfg.UPSTREAM_MAX_CONCURRENT,
+        maxQueued: cfg.UPSTREAM_MAX_QUEUED,
+        downForMs: cfg.UPSTREAM_DOWN_MS,
+      },
+      deps.metrics,
+      deps.logger,
+    );
+    const catalog = new RouteCatalog(upstreams, source, {
+      refreshMs: cfg.OPENAPI_REFRESH_MS,
+      logger: deps.logger,
+      info: {
+        title: 'HMS API',
+        version: '0.1.0',
+        description:
+          'Every HMS service behind the gateway. `x-permission` on an operation names the permission ' +
+          'its caller needs (roles and permissions: packages/contracts); `x-authenticated` ones need any ' +
+          'valid token; operations with neither are public.',
+      },
+    });
+    const client = new ClientAddress(list(cfg.GATEWAY_TRUSTED_PROXIES));
+    const origins = list(cfg.CORS_ORIGINS);
+
+    // hooks run in this order: CORS (answers preflights), rate limit per IP, the route's
+    // authorization (proxy routes), rate limit per principal, then the proxy
+    if (origins.length > 0)
+      void app.register(
+        publicRoutesOf(cors, {
+          origin: origins,
+          methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+          allowedHeaders: CORS_HEADERS,
+          exposedHeaders: EXPOSED_HEADERS,
+          maxAge: 600,
+        }),
+      );
+    void app.register(rateLimit, {
+      store: deps.store,
+      keyPrefix: cfg.RATE_LIMIT_PREFIX,
+      ip: parseRate(cfg.RATE_LIMIT_IP),
+      principal: parseRate(cfg.RATE_LIMIT_PRINCIPAL),
+      auth: parseRate(cfg.RATE_LIMIT_AUTH),
+      authPaths: list(cfg.RATE_LIMIT_AUTH_PATHS),
+      clientIp: (request) => client.ip(request),
+      logger: deps.logger,
+    });
+    void app.register(proxyRoutes, {
+      catalog,
+      upstreams,
+      access: new AccessControl(deps.verifier, deps.denyList, cfg.TOKEN_CACHE_SIZE),
+      client,
+      bodyLimit: cfg.BODY_LIMIT,
+    });
+    healthRoute(app, { source, upstreams, catalog, readiness: deps.readiness });
+    docsRoutes(app, catalog);
+
+    // an error answered before the request body was read (413, 401, 429…): the connection is
+    // closed after it rather than kept reading a body nobody wants, which would also hold up a
+    // graceful shutdown until the keep-alive timeout
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode >= 400 && !request.raw.complete) reply.header('connection', 'close');
+      return payload;
+    });
+    app.addHook('onReady', async () => catalog.start());
+    app.addHook('onClose', async () => {
+      catalog.stop();
+      await upstreams.close();
+    });
+    return app;
+  },
+};

@@ -1,0 +1,310 @@
+import type { Readable } from 'node:stream';
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import { Counter } from 'prom-client';
+import { Agent, type Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { CommonErrors, NoInstanceError, type AppError, type LoadBalancer, type Metrics } from '@hms/platform';
+
+export interface UpstreamSettings {
+  /** Until the upstream's response headers arrive, retries on another instance included. */
+  timeoutMs: number;
+  /** Longest pause between two chunks of a response body. */
+  bodyTimeoutMs: number;
+  breakerThreshold: number;
+  halfOpenAfterMs: number;
+  maxConcurrent: number;
+  maxQueued: number;
+  /** How long the balancer leaves out an instance that refused a connection. */
+  downForMs: number;
+}
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query exactly as the client sent them (no normalisation: the service routes them). */
+  path: string;
+  headers: Record<string, string | string[]>;
+  body?: Readable | undefined;
+  /** Whether the request may be sent again to another instance (idempotent and bodiless). */
+  retryable: boolean;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal | undefined;
+}
+
+/** The request body went over the limit while it was streamed upstream. */
+export class BodyTooLargeError extends Error {
+  constructor() {
+    super('request body too large');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** Errors that mean the instance could not be reached (the request was not processed). */
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+/** Errors of a connection that broke (an idempotent request may be sent again). */
+const CONNECTION_ERRORS = new Set([
+  ...CONNECT_FAILURES,
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const MAX_ATTEMPTS = 3;
+const FAILED_STATUSES = new Set([502, 503, 504]);
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * One upstream service as the gateway calls it (DESIGN.md §6): instances from the load balancer
+ * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, and cockatiel
+ * policies around each request: a bulkhead, a circuit breaker (state in the
+ * `circuit_breaker_state` gauge) and a timeout until the response headers. A connection failure
+ * takes the instance out of rotation and an idempotent bodiless request is sent to another one.
+ * Bodies are streamed both ways, never buffered.
+ */
+export class Upstream {
+  readonly agent: Agent;
+  private readonly breaker;
+  private readonly policy: IPolicy;
+
+  constructor(
+    readonly name: string,
+    private readonly balancer: LoadBalancer,
+    private readonly settings: UpstreamSettings,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly retries?: Counter<'upstream' | 'reason'>,
+  ) {
+    this.agent = new Agent({
+      connections: settings.maxConcurrent,
+      keepAliveTimeout: 10_000,
+      headersTimeout: settings.timeoutMs,
+      bodyTimeout: settings.bodyTimeoutMs,
+      connect: { timeout: Math.min(settings.timeoutMs, 10_000) },
+    });
+    const failure = handleWhen(
+      (err) =>
+        !(err instanceof BrokenCircuitError) &&
+        !(err instanceof BulkheadRejectedError) &&
+        !(err instanceof BodyTooLargeError) &&
+        !(err instanceof ClientGone),
+    ).orWhenResult((r) => FAILED_STATUSES.has((r as Dispatcher.ResponseData).statusCode));
+    this.breaker = circuitBreaker(failure, {
+      halfOpenAfter: settings.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
+    });
+    const gauge = () => metrics.breakerState.set({ upstream: name }, stateValue(this.breaker.state));
+    this.breaker.onStateChange(() => {
+      gauge();
+      logger.warn({ upstream: name, state: this.circuitState }, 'circuit breaker changed state');
+    });
+    gauge();
+    this.policy = wrap(
+      bulkhead(settings.maxConcurrent, settings.maxQueued),
+      this.breaker,
+      // the body streams on after the headers: only the wait for them is bounded here
+      timeout(settings.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
+    );
+  }
+
+  get circuitState(): 'closed' | 'half-open' | 'open' | 'isolated' {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.HalfOpen:
+        return 'half-open';
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.Isolated:
+        return 'isolated';
+    }
+  }
+
+  /**
+   * Sends a request and answers the upstream's response with its body still streaming. When the
+   * upstream cannot answer, throws a 503 AppError with Retry-After (413 when the body overflowed).
+   */
+  async dispatch(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+    try {
+      // the client's signal is not the policy's: a client hanging up is not the upstream failing
+      const res = await this.policy.execute(({ signal }) =>
+        this.attempts(req, req.signal ? AbortSignal.any([signal, req.signal]) : signal),
+      );
+      this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: String(res.statusCode) });
+      return res;
+    } catch (err) {
+      const failure = this.toAppError(err, req);
+      this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: failure.outcome });
+      if (failure.outcome === 'error')
+        this.logger.warn(
+          { upstream: this.name, code: errorCode(err) ?? String(err) },
+          'upstream call failed',
+        );
+      throw failure.error;
+    }
+  }
+
+  private async attempts(req: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    let lastError: unknown;
+    for (let attempt = 1; ; attempt++) {
+      let base: string;
+      try {
+        base = await this.balancer.pick(this.name);
+      } catch (err) {
+        // every instance failed in this request: its own error says more than "none left"
+        throw lastError ?? err;
+      }
+      const url = new URL(base);
+      try {
+        return await this.agent.request({
+          origin: url.origin,
+          path: url.pathname.replace(/\/$/, '') + req.path,
+          method: req.method,
+          headers: req.headers,
+          body: req.body ?? null,
+          signal,
+        });
+      } catch (err) {
+        if (req.signal?.aborted) throw new ClientGone();
+        const code = errorCode(err);
+        if (!code || !CONNECTION_ERRORS.has(code)) throw err;
+        if (CONNECT_FAILURES.has(code)) this.balancer.markDown(base);
+        lastError = err;
+        if (!req.retryable || attempt >= MAX_ATTEMPTS || signal.aborted) throw err;
+        this.retries?.inc({ upstream: this.name, reason: code });
+        this.logger.info({ upstream: this.name, code, attempt }, 'retrying on another instance');
+      }
+    }
+  }
+
+  private toAppError(err: unknown, req: UpstreamRequest): { error: AppError; outcome: string } {
+    const unavailable = (outcome: string, detail: string, retryAfterSec: number) => ({
+      outcome,
+      error: CommonErrors.unavailable(`${this.name} ${detail}`, {
+        headers: { 'retry-after': String(retryAfterSec) },
+        extensions: { upstream: this.name },
+      }),
+    });
+    if (err instanceof BodyTooLargeError || (req.body as { tooLarge?: boolean } | undefined)?.tooLarge)
+      return { outcome: 'payload_too_large', error: CommonErrors.payload_too_large() };
+    if (err instanceof BrokenCircuitError)
+      return unavailable('circuit_open', 'is unavailable (circuit open)', this.retryAfterOpenSec());
+    if (err instanceof BulkheadRejectedError)
+      return unavailable('bulkhead_full', 'is busy (too many requests in flight)', 1);
+    if (err instanceof ClientGone || req.signal?.aborted)
+      return unavailable('client_gone', 'call abandoned by the client', 1);
+    if (err instanceof TaskCancelledError) return unavailable('timeout', 'did not answer in time', 1);
+    if (err instanceof NoInstanceError)
+      return unavailable(
+        'no_instance',
+        'has no available instance',
+        Math.max(1, Math.ceil(this.settings.downForMs / 1000)),
+      );
+    return unavailable('error', 'could not be reached', 1);
+  }
+
+  private retryAfterOpenSec(): number {
+    return Math.max(1, Math.ceil(this.settings.halfOpenAfterMs / 1000));
+  }
+
+  /** `GET path` on one instance, bypassing the breaker (readiness of every instance). */
+  async probe(base: string, path: string, timeoutMs: number): Promise<number> {
+    const url = new URL(base);
+    const res = await this.agent.request({
+      origin: url.origin,
+      path: url.pathname.replace(/\/$/, '') + path,
+      method: 'GET',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.body.dump();
+    return res.statusCode;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+/** The client closed its connection before the upstream answered. */
+class ClientGone extends Error {
+  constructor() {
+    super('client closed the connection');
+    this.name = 'ClientGone';
+  }
+}
+
+function stateValue(state: CircuitState): number {
+  return state === CircuitState.Closed ? 0 : state === CircuitState.HalfOpen ? 1 : 2;
+}
+
+/** Reads a response body up to `maxBytes` (documents the gateway reads itself, never a proxied one). */
+export async function readLimited(body: Readable, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += buf.length;
+    if (size > maxBytes) {
+      body.destroy();
+      throw new Error(`body larger than ${maxBytes} bytes`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One `Upstream` per service, made on first use. */
+export class Upstreams {
+  private readonly byName = new Map<string, Upstream>();
+  private readonly retries: Counter<'upstream' | 'reason'>;
+
+  constructor(
+    readonly balancer: LoadBalancer,
+    private readonly settings: UpstreamSettings,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.retries = new Counter({
+      name: 'http_client_retries_total',
+      help: 'requests sent again to another instance after a connection failure, by upstream and error',
+      labelNames: ['upstream', 'reason'] as const,
+      registers: [metrics.registry],
+    });
+  }
+
+  get(name: string): Upstream {
+    let u = this.byName.get(name);
+    if (!u) {
+      u = new Upstream(name, this.balancer, this.settings, this.metrics, this.logger, this.retries);
+      this.byName.set(name, u);
+    }
+    return u;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byName.values()].map((u) => u.close()));
+  }
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { mergeOpenApi, operationsOf, type OpenApiDocument } from '../src/openapi.js';
+import { ROUTED, ownerOf } from '../src/routes.js';
+
+const doc = (paths: OpenApiDocument['paths'], schemas: Record<string, unknown> = {}): OpenApiDocument => ({
+  openapi: '3.1.0',
+  info: { title: 't', version: '1' },
+  paths,
+  components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+});
+
+describe('routing by prefix (SERVICES in the contracts)', () => {
+  it('routes every prefix a service owns to it', () => {
+    for (const { service, prefixes } of ROUTED)
+      for (const p of prefixes) {
+        expect(ownerOf(p)).toBe(service);
+        expect(ownerOf(`${p}/x/y`)).toBe(service);
+      }
+  });
+
+  it('matches whole path segments only', () => {
+    expect(ownerOf('/api/v1/patientsx')).toBeUndefined();
+    expect(ownerOf('/api/v1')).toBeUndefined();
+    expect(ownerOf('/api/v1/patients/search')).toBe('patient');
+  });
+
+  it('gives the longest prefix precedence', () => {
+    const routes = [
+      { service: 'wide', prefixes: ['/api/v1/things'] },
+      { service: 'narrow', prefixes: ['/api/v1/things/special'] },
+    ];
+    expect(ownerOf('/api/v1/things/special/1', routes)).toBe('narrow');
+    expect(ownerOf('/api/v1/things/1', routes)).toBe('wide');
+  });
+
+  it('has no gateway route of its own', () => {
+    expect(ROUTED.map((r) => r.service)).not.toContain('gateway');
+  });
+});
+
+describe('operations of a service document', () => {
+  it('reads x-permission / x-authenticated per operation, public when neither, only under the service’s prefixes', () => {
+    const ops = operationsOf(
+      doc({
+        '/api/v1/patients': {
+          get: { 'x-permission': 'patients:read' },
+          post: { 'x-permission': 'patients:write' },
+        },
+        '/api/v1/patients/{id}': { get: { 'x-permission': 'patients:read' }, parameters: [] },
+        '/api/v1/patients/public': { get: {} },
+        '/api/v1/patients/mine': { get: { 'x-authenticated': true, security: [{ bearer: [] }] } },
+        '/admin/events/dead-letters': { get: { 'x-permission': 'events:manage' } },
+        '/api/v1/staff': { get: { 'x-permission': 'staff:read' } },
+      }),
+      'patient',
+    );
+    expect(ops).toEqual([
+      { method: 'GET', path: '/api/v1/patients', permission: 'patients:read', authenticated: true },
+      { method: 'POST', path: '/api/v1/patients', permission: 'patients:write', authenticated: true },
+      { method: 'GET', path: '/api/v1/patients/{id}', permission: 'patients:read', authenticated: true },
+      { method: 'GET', path: '/api/v1/patients/public', permission: undefined, authenticated: false },
+      { method: 'GET', path: '/api/v1/patients/mine', permission: undefined, authenticated: true },
+    ]);
+  });
+});
+
+describe('merging the documents', () => {
+  const patient = doc(
+    {
+      '/api/v1/patients': {
+        get: {
+          'x-permission': 'patients:read',
+          responses: {
+            200: { content: { 'application/json': { schema: { $ref: '#/components/schemas/def-0' } } } },
+          },
+        },
+      },
+      '/admin/events/dead-letters': { get: { 'x-permission': 'events:manage' } },
+    },
+    {
+      'def-0': { type: 'object', properties: { next: { $ref: '#/components/schemas/def-1' } } },
+      'def-1': {},
+    },
+  );
+  const staff = doc(
+    {
+      '/api/v1/staff': {
+        get: {
+          'x-permission': 'staff:read',
+          responses: {
+            200: { content: { 'application/json': { schema: { $ref: '#/components/schemas/def-0' } } } },
+          },
+        },
+      },
+    },
+    { 'def-0': { type: 'array' } },
+  );
+  const merged = mergeOpenApi(
+    [
+      { service: 'staff', doc: staff },
+      { service: 'patient', doc: patient },
+    ],
+    { title: 'HMS API', version: '0.1.0' },
+  );
+
+  it('takes the routed paths of every service, x-permission included', () => {
+    expect(Object.keys(merged.paths).sort()).toEqual(['/api/v1/patients', '/api/v1/staff']);
+    expect((merged.paths['/api/v1/staff']?.get as Record<string, unknown>)['x-permission']).toBe(
+      'staff:read',
+    );
+  });
+
+  it('renames components per service and rewrites the references to them', () => {
+    const schemas = merged.components?.schemas ?? {};
+    expect(Object.keys(schemas).sort()).toEqual(['patient.def-0', 'patient.def-1', 'staff.def-0']);
+    expect(JSON.stringify(merged.paths['/api/v1/staff'])).toContain('#/components/schemas/staff.def-0');
+    expect(JSON.stringify(merged.paths['/api/v1/patients'])).toContain('#/components/schemas/patient.def-0');
+    expect(JSON.stringify(schemas['patient.def-0'])).toContain('#/components/schemas/patient.def-1');
+  });
+
+  it('keeps one bearer security scheme', () => {
+    expect(merged.components?.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
+  });
+
+  it('does not change the documents it merged', () => {
+    expect(JSON.stringify(staff)).toContain('#/components/schemas/def-0');
+    expect(Object.keys(patient.components?.schemas ?? {})).toEqual(['def-0', 'def-1']);
+  });
+});

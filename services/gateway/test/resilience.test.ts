@@ -1,0 +1,167 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { patientService } from '@hms/patient';
+import {
+  createTestKeys,
+  createTestStore,
+  startService,
+  type RunningService,
+  type TestKeys,
+  type TestStore,
+} from '@hms/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayService } from '../src/service.js';
+import { authStub } from './fixtures/auth-stub.js';
+import { PATIENTS, STARTUP_MS, expectProblem, gatewayEnv, metric } from './helpers.js';
+
+const TIMEOUT_MS = 1500;
+let keys: TestKeys;
+let store: TestStore;
+let patient: RunningService;
+let auth: RunningService;
+let gateway: RunningService;
+/** Accepts connections and never answers. */
+let blackhole: Server;
+const held: Socket[] = [];
+/** A port nothing listens on. */
+let deadPort: number;
+let token: string;
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
+beforeAll(async () => {
+  keys = await createTestKeys();
+  store = await createTestStore();
+  [patient, auth] = await Promise.all([
+    startService(patientService, { keys, store: store.store }),
+    startService(authStub, { keys, store: store.store }),
+  ]);
+  blackhole = createServer((socket) => held.push(socket));
+  const blackholePort = await listen(blackhole);
+  const probe = createServer();
+  deadPort = await listen(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  gateway = await startService(gatewayService, {
+    keys,
+    store: store.store,
+    env: gatewayEnv({
+      PATIENT_URL: patient.url,
+      AUTH_URL: auth.url,
+      STAFF_URL: `http://127.0.0.1:${blackholePort}`,
+      APPOINTMENT_URL: `http://127.0.0.1:${deadPort}`,
+      UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      UPSTREAM_BREAKER_THRESHOLD: '3',
+      UPSTREAM_BREAKER_HALF_OPEN_MS: '30000',
+      UPSTREAM_MAX_CONCURRENT: '2',
+      UPSTREAM_MAX_QUEUED: '0',
+    }),
+  });
+  token = await keys.mint({ roles: ['admin'] });
+  // first calls pay for connections and schema compilation; not what the timeouts are about
+  expect((await patient.request('GET', PATIENTS, { token })).status).toBe(200);
+  expect((await auth.request('GET', '/api/v1/auth/slow')).status).toBe(200);
+}, STARTUP_MS);
+afterAll(async () => {
+  for (const s of held) s.destroy();
+  await new Promise((resolve) => blackhole.close(resolve));
+  await gateway.close();
+  await auth.close();
+  await store.close();
+});
+
+const breaker = (upstream: string) => metric(gateway, 'circuit_breaker_state', { upstream });
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  const value = await fn();
+  return { value, ms: Date.now() - started };
+}
+
+describe('an upstream that does not answer', () => {
+  it('answers 503 with Retry-After when nothing listens at the service’s address', async () => {
+    const { value: res, ms } = await timed(() => gateway.request('GET', '/api/v1/appointments', { token }));
+    const problem = expectProblem(res, 503);
+    expect(problem.upstream).toBe('appointment');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(ms).toBeLessThan(TIMEOUT_MS);
+  });
+
+  it('answers 503 with Retry-After within the timeout when the service accepts and never answers', async () => {
+    const { value: res, ms } = await timed(() => gateway.request('GET', '/api/v1/staff', { token }));
+    const problem = expectProblem(res, 503);
+    expect(problem.detail).toBe('staff did not answer in time');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // (the wait may have begun before the request: its routes were being read since start;
+    // the slack is for a busy machine's scheduling)
+    expect(ms).toBeLessThan(TIMEOUT_MS + 1000);
+  });
+});
+
+describe('the bulkhead', () => {
+  it('answers 503 with Retry-After to what does not fit, and serves the rest', async () => {
+    const results = await Promise.all(
+      [1, 2, 3].map(() => gateway.request<{ detail?: string }>('GET', '/api/v1/auth/slow?ms=400')),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 503]);
+    const refused = results.find((r) => r.status === 503);
+    expect(expectProblem(refused as NonNullable<typeof refused>, 503).detail).toBe(
+      'auth is busy (too many requests in flight)',
+    );
+    expect(refused?.headers.get('retry-after')).toBe('1');
+    // a refusal by the bulkhead is not the service failing: its breaker stays closed
+    expect(await breaker('auth')).toBe(0);
+  });
+});
+
+describe('a client that hangs up', () => {
+  it('is not counted against the service: its breaker stays closed', async () => {
+    for (let i = 0; i < 4; i++) {
+      const gaveUp = await fetch(`${gateway.url}/api/v1/auth/slow?ms=1000`, {
+        signal: AbortSignal.timeout(100),
+      }).catch((err: unknown) => err as Error);
+      expect(gaveUp).toBeInstanceOf(Error);
+    }
+    expect(await breaker('auth')).toBe(0);
+    expect((await gateway.request('GET', '/api/v1/auth/slow')).status).toBe(200);
+    expect(
+      await metric(gateway, 'http_client_requests_total', { upstream: 'auth', outcome: 'client_gone' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('a service that dies', () => {
+  it('answers 503 with Retry-After within the timeout, then opens the breaker (metric) and fails fast', async () => {
+    expect((await gateway.request('GET', PATIENTS, { token })).status).toBe(200);
+    expect(await breaker('patient')).toBe(0); // closed
+
+    await patient.close();
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { value: res, ms } = await timed(() => gateway.request('GET', PATIENTS, { token }));
+      expectProblem(res, 503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(ms).toBeLessThan(TIMEOUT_MS);
+      statuses.push(res.status);
+    }
+    expect(await breaker('patient')).toBe(2); // open
+
+    const { value: fast, ms } = await timed(() => gateway.request('GET', PATIENTS, { token }));
+    const problem = expectProblem(fast, 503);
+    expect(problem.detail).toBe('patient is unavailable (circuit open)');
+    expect(fast.headers.get('retry-after')).toBe('30');
+    expect(ms).toBeLessThan(500); // no wait for a connection or the timeout
+    const opened = await metric(gateway, 'http_client_requests_total', {
+      upstream: 'patient',
+      outcome: 'circuit_open',
+    });
+    expect(opened).toBeGreaterThanOrEqual(1);
+  });
+
+  it('keeps other upstreams’ breakers apart', async () => {
+    expect(await breaker('staff')).toBe(0);
+  });
+});

@@ -1,7 +1,6 @@
 import swaggerUi from '@fastify/swagger-ui';
 import type { App } from '@hms/platform';
 import type { RouteCatalog } from './catalog.js';
-import { publicRoutesOf, swaggerApplied } from './public-plugins.js';
 
 /** Swagger UI's own policy, minus what would reach off the machine or upgrade plain-HTTP assets. */
 const docsPolicy = (header: string) =>
@@ -22,15 +21,13 @@ export function docsRoutes(app: App, catalog: RouteCatalog): void {
     return catalog.document();
   });
 
-  void app.register(swaggerApplied);
-  void app.register(
-    publicRoutesOf(swaggerUi, {
-      routePrefix: '/docs',
-      staticCSP: true,
-      transformStaticCSP: docsPolicy,
-      transformSpecificationClone: false,
-      transformSpecification: () => catalog.document(),
-      uiConfig: { deepLinking: true, displayOperationId: false, tryItOutEnabled: false },
-    }),
-  );
+  // the docs UI's routes are public through the kit server's `publicPrefixes: ['/docs']`
+  void app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: docsPolicy,
+    transformSpecificationClone: false,
+    transformSpecification: () => catalog.document(),
+    uiConfig: { deepLinking: true, displayOperationId: false, tryItOutEnabled: false },
+  });
 }

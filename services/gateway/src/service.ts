@@ -16,7 +16,6 @@ import { docsRoutes } from './docs.js';
 import { ClientAddress } from './forwarding.js';
 import { healthRoute } from './health.js';
 import { proxyRoutes } from './proxy.js';
-import { publicRoutesOf } from './public-plugins.js';
 import { rateLimit } from './rate-limit.js';
 import { Upstreams } from './upstream.js';
 
@@ -56,6 +55,7 @@ export const gatewayService: ServiceModule = {
       verifier: deps.verifier,
       metrics: deps.metrics,
       readiness: deps.readiness,
+      publicPrefixes: ['/docs'],
       bodyLimit: cfg.BODY_LIMIT,
       description: 'The HMS API gateway',
     });
@@ -93,15 +93,13 @@ export const gatewayService: ServiceModule = {
     // hooks run in this order: CORS (answers preflights), rate limit per IP, the route's
     // authorization (proxy routes), rate limit per principal, then the proxy
     if (origins.length > 0)
-      void app.register(
-        publicRoutesOf(cors, {
-          origin: origins,
-          methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-          allowedHeaders: CORS_HEADERS,
-          exposedHeaders: EXPOSED_HEADERS,
-          maxAge: 600,
-        }),
-      );
+      void app.register(cors, {
+        origin: origins,
+        methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: CORS_HEADERS,
+        exposedHeaders: EXPOSED_HEADERS,
+        maxAge: 600,
+      });
     void app.register(rateLimit, {
       store: deps.store,
       keyPrefix: cfg.RATE_LIMIT_PREFIX,

@@ -2,6 +2,7 @@ import type { Permission } from '@hms/contracts';
 import type { Span } from '@opentelemetry/api';
 import AjvCompiler from '@fastify/ajv-compiler';
 import helmet from '@fastify/helmet';
+import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, {
@@ -67,6 +68,11 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   maxUrlLength?: number;
   description?: string;
+  /**
+   * URL prefixes whose routes are public by nature and come from third-party plugins that cannot
+   * declare `config.public` (a docs UI's assets). CORS preflights (OPTIONS) are always public.
+   */
+  publicPrefixes?: string[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -168,18 +174,17 @@ export function createHttpServer(opts: HttpServerOptions): App {
       if (err) throw err;
     },
   );
+  // …and records its name, which plugins built on it (@fastify/swagger-ui) look for
+  void app.register(fp(async () => undefined, { name: '@fastify/swagger', fastify: '5.x' }));
 
   // Secure by default: a route with neither a permission nor `public` is a programming error.
   app.addHook('onRoute', (route) => {
     const cfg = route.config as
       { permission?: string; public?: boolean; authenticated?: boolean } | undefined;
-    if (
-      !cfg?.permission &&
-      !cfg?.public &&
-      !cfg?.authenticated &&
-      route.method !== 'HEAD' &&
-      !route.url.startsWith('/documentation')
-    ) {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const preflightOnly = methods.every((m) => m === 'OPTIONS' || m === 'HEAD');
+    const publicPrefix = (opts.publicPrefixes ?? []).some((p) => route.url.startsWith(p));
+    if (!cfg?.permission && !cfg?.public && !cfg?.authenticated && !preflightOnly && !publicPrefix) {
       throw new Error(
         `route ${String(route.method)} ${route.url} declares none of permission, authenticated or public`,
       );

@@ -1,0 +1,208 @@
+import type { EventEnvelope } from '@hms/contracts';
+import {
+  appendToOutbox,
+  ChainedSource,
+  createHttpServer,
+  createMetrics,
+  createTokenVerifier,
+  DenyList,
+  eventMetricsFor,
+  LoadBalancer,
+  loggerOptions,
+  MemoryStore,
+  PostgresDb,
+  RabbitBus,
+  ServiceRegistry,
+  startServiceRuntime,
+  StaticRegistry,
+  type Db,
+  type RunningServiceRuntime,
+  type ServiceDeps,
+  type ServiceModule,
+  type Tx,
+} from '@hms/platform';
+import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER } from '@hms/testkit';
+import { destination, pino } from 'pino';
+import { registration } from './events.js';
+
+/**
+ * The two services of the full path. `emitter` commits a row and its event in one transaction
+ * (what every HMS write does); `receiver` consumes the event behind the kit's inbox and keeps a
+ * local copy of the patient (what DESIGN.md §5 asks of consumers).
+ */
+export function emitterService(): ServiceModule & { emit(): Promise<EventEnvelope> } {
+  let deps: ServiceDeps | undefined;
+  return {
+    name: 'emitter',
+    migrations: () => [
+      {
+        name: 'bench/001_admissions.sql',
+        sql: `CREATE TABLE admissions (
+          id         bigserial PRIMARY KEY,
+          patient_id uuid NOT NULL,
+          ward       text NOT NULL,
+          admitted_at timestamptz NOT NULL DEFAULT now()
+        );`,
+      },
+    ],
+    async build(d) {
+      deps = d;
+      return createHttpServer({ service: 'emitter', ...pick(d) });
+    },
+    /** One business transaction through the service's own db (the runtime's outbox-notifying view). */
+    async emit() {
+      if (!deps) throw new Error('emitter not started');
+      return admit(deps.db);
+    },
+  };
+}
+
+/** The emitter's business transaction: an admission row and its event, committed together. */
+export function admit(db: Db): Promise<EventEnvelope> {
+  const event = registration();
+  return db.transaction(async (tx) => {
+    await tx.query('INSERT INTO admissions (patient_id, ward) VALUES ($1, $2)', [event.subject, 'A&E']);
+    return appendToOutbox(tx, 'patient', event);
+  });
+}
+
+/** The receiver's effect: its local copy of the patient, newer versions winning. */
+export async function keepCopy(tx: Tx, envelope: EventEnvelope): Promise<void> {
+  const { patient } = envelope.data as { patient: { id: string; version: number } };
+  await tx.query(
+    `INSERT INTO patient_copies (id, version, data) VALUES ($1, $2, $3)
+     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data
+     WHERE patient_copies.version < EXCLUDED.version`,
+    [patient.id, patient.version, JSON.stringify(patient)],
+  );
+}
+
+export function receiverService(applied: (tx: Tx, envelope: EventEnvelope) => void): ServiceModule {
+  return {
+    name: 'receiver',
+    migrations: () => [
+      {
+        name: 'bench/001_patient_copies.sql',
+        sql: `CREATE TABLE patient_copies (
+          id      uuid PRIMARY KEY,
+          version integer NOT NULL,
+          data    jsonb NOT NULL
+        );`,
+      },
+    ],
+    async build(d) {
+      return createHttpServer({ service: 'receiver', ...pick(d) });
+    },
+    consumers: () => [
+      {
+        types: ['patient.registered.v1'],
+        async handle(tx, envelope) {
+          await keepCopy(tx, envelope);
+          applied(tx, envelope);
+        },
+      },
+    ],
+  };
+}
+
+function pick(d: ServiceDeps) {
+  return { logger: d.logger, verifier: d.verifier, metrics: d.metrics, db: d.db, readiness: d.readiness };
+}
+
+/**
+ * A view of `db` that reports when a transaction in which `mark(tx, id)` was called has
+ * committed: the moment an event's effect and its inbox row are durable.
+ */
+export function commitTimes(
+  db: Db,
+  committed: (id: string) => void,
+): { db: Db; mark(tx: Tx, id: string): void } {
+  const marked = new WeakMap<Tx, string[]>();
+  const view = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+      return async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+        let used: Tx | undefined;
+        const value = await target.transaction((tx) => {
+          used = tx;
+          return fn(tx);
+        });
+        for (const id of (used && marked.get(used)) ?? []) committed(id);
+        return value;
+      };
+    },
+  });
+  return {
+    db: view,
+    mark(tx, id) {
+      const ids = marked.get(tx);
+      if (ids) ids.push(id);
+      else marked.set(tx, [id]);
+    },
+  };
+}
+
+export interface BenchService {
+  runtime: RunningServiceRuntime;
+  bus: RabbitBus;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service the way `runStandalone` (platform/service.ts) does in cluster mode, with every
+ * setting at its production default: a PostgresDb pool (DB_POOL_MAX 10), a RabbitBus with metrics
+ * and the default prefetch and retry policy, the runtime's relay (commit-triggered, 1 s poll),
+ * JSON logs at level info (to a file). The one difference: the key-value store is in memory, as
+ * Redis takes no part in the event path.
+ */
+export async function startBenchService(
+  mod: ServiceModule,
+  opts: { databaseUrl: string; amqpUrl: string; namespace: string; logFile: string; view?: (db: Db) => Db },
+): Promise<BenchService> {
+  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: opts.logFile, sync: true }));
+  const metrics = createMetrics(mod.name, { processMetrics: true });
+  const db = new PostgresDb({ url: opts.databaseUrl, schema: mod.name });
+  const bus = await RabbitBus.connect({
+    url: opts.amqpUrl,
+    logger,
+    metrics: eventMetricsFor(metrics.registry),
+    namespace: opts.namespace,
+  });
+  const store = new MemoryStore();
+  const denyList = new DenyList(store, { logger });
+  await denyList.start();
+  const registry = new ServiceRegistry(store, { logger });
+  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry({})]));
+  const keys = await createTestKeys();
+  const verifier = createTokenVerifier({
+    jwksUrl: keys.jwksUrl,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    isRevoked: (jti) => denyList.isRevoked(jti),
+  });
+  const runtime = await startServiceRuntime(mod, {
+    db: opts.view ? opts.view(db) : db,
+    bus,
+    store,
+    denyList,
+    registry,
+    balancer,
+    verifier,
+    logger,
+    metrics,
+    env: {},
+  });
+  return {
+    runtime,
+    bus,
+    async close() {
+      await runtime.close();
+      await registry.stop();
+      await denyList.stop();
+      await bus.destroy();
+      await bus.close();
+      await store.close();
+      await db.close();
+    },
+  };
+}

@@ -16,7 +16,15 @@ import {
 import { Counter } from 'prom-client';
 import { Agent, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { CommonErrors, NoInstanceError, type AppError, type LoadBalancer, type Metrics } from '@hms/platform';
+import {
+  CommonErrors,
+  NoInstanceError,
+  circuitStateName,
+  type AppError,
+  type CircuitStateName,
+  type LoadBalancer,
+  type Metrics,
+} from '@hms/platform';
 
 export interface UpstreamSettings {
   /** Until the upstream's response headers arrive, retries on another instance included. */
@@ -130,17 +138,8 @@ export class Upstream {
     );
   }
 
-  get circuitState(): 'closed' | 'half-open' | 'open' | 'isolated' {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.Isolated:
-        return 'isolated';
-    }
+  get circuitState(): CircuitStateName {
+    return circuitStateName(this.breaker.state);
   }
 
   /**

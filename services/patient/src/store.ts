@@ -51,6 +51,23 @@ function toPatient(r: PatientRow): Patient {
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
+/** given_name … conditions, in column order, as parameters (jsonb values as JSON text). */
+function writableParams(input: PatientInput): unknown[] {
+  return [
+    input.givenName,
+    input.familyName,
+    input.birthDate,
+    input.sex,
+    input.phone ?? null,
+    input.email ?? null,
+    json(input.address),
+    json(input.emergencyContact),
+    json(input.insurance),
+    JSON.stringify(input.allergies ?? []),
+    JSON.stringify(input.conditions ?? []),
+  ];
+}
+
 /** Serializes registrations of one folded name and birth date (the duplicate guard's race). */
 export async function lockIdentity(tx: Queryable, input: PatientInput): Promise<void> {
   await tx.query(
@@ -85,22 +102,7 @@ export async function insertPatient(
         emergency_contact, insurance, allergies, conditions, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
      RETURNING ${COLUMNS}`,
-    [
-      id,
-      mrn,
-      input.givenName,
-      input.familyName,
-      input.birthDate,
-      input.sex,
-      input.phone ?? null,
-      input.email ?? null,
-      json(input.address),
-      json(input.emergencyContact),
-      json(input.insurance),
-      JSON.stringify(input.allergies ?? []),
-      JSON.stringify(input.conditions ?? []),
-      input.status ?? 'active',
-    ],
+    [id, mrn, ...writableParams(input), input.status ?? 'active'],
   );
   return toPatient(rows[0] as PatientRow);
 }
@@ -126,21 +128,7 @@ export async function updatePatient(
         version = version + 1, updated_at = now()
       WHERE id = $1
       RETURNING ${COLUMNS}`,
-    [
-      id,
-      input.givenName,
-      input.familyName,
-      input.birthDate,
-      input.sex,
-      input.phone ?? null,
-      input.email ?? null,
-      json(input.address),
-      json(input.emergencyContact),
-      json(input.insurance),
-      JSON.stringify(input.allergies ?? []),
-      JSON.stringify(input.conditions ?? []),
-      status,
-    ],
+    [id, ...writableParams(input), status],
   );
   return toPatient(rows[0] as PatientRow);
 }

@@ -101,17 +101,8 @@ export class UpstreamClient {
     this.unsafePolicy = wrap(bh, this.breaker, perTry);
   }
 
-  get circuitState(): 'closed' | 'half-open' | 'open' | 'isolated' {
-    switch (this.breaker.state) {
-      case CircuitState.Closed:
-        return 'closed';
-      case CircuitState.HalfOpen:
-        return 'half-open';
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.Isolated:
-        return 'isolated';
-    }
+  get circuitState(): CircuitStateName {
+    return circuitStateName(this.breaker.state);
   }
 
   async request<T = unknown>(
@@ -182,6 +173,21 @@ export class UpstreamClient {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+}
+
+export type CircuitStateName = 'closed' | 'half-open' | 'open' | 'isolated';
+
+export function circuitStateName(state: CircuitState): CircuitStateName {
+  switch (state) {
+    case CircuitState.Closed:
+      return 'closed';
+    case CircuitState.HalfOpen:
+      return 'half-open';
+    case CircuitState.Open:
+      return 'open';
+    case CircuitState.Isolated:
+      return 'isolated';
   }
 }
 

@@ -1,0 +1,135 @@
+/**
+ * One server of the benchmark, in a process of its own (its own event loop, as in production):
+ * the bare Fastify + pg handler, the Patient service or the gateway. Started by main.ts, which
+ * sends its configuration as argv[2] and is told the listening URL over IPC.
+ */
+import { gatewayService } from '@hms/gateway';
+import { patientService } from '@hms/patient';
+import {
+  ChainedSource,
+  createMetrics,
+  createTokenVerifier,
+  DenyList,
+  InProcessBus,
+  LoadBalancer,
+  loggerOptions,
+  PostgresDb,
+  RedisStore,
+  registerInstance,
+  ServiceRegistry,
+  startServiceRuntime,
+  StaticRegistry,
+  type ServiceModule,
+} from '@hms/platform';
+import { TEST_AUDIENCE, TEST_ISSUER } from '@hms/testkit';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { destination, pino } from 'pino';
+import type { ChildConfig, FromChild, ToChild } from './protocol.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
+
+function send(message: FromChild): void {
+  process.send?.(message);
+}
+
+const COLUMNS = `id, mrn, given_name, family_name, birth_date, sex, phone, email, address, emergency_contact,
+  insurance, allergies, conditions, status, version, created_at, updated_at`;
+
+/**
+ * The reference: GET /patients/:id → one SELECT by primary key on the same table → the row as
+ * JSON. No authentication, no schema, no logging: the floor any service of this stack stands on.
+ */
+async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
+  pg.types.setTypeParser(pg.types.builtins.DATE, (v: string) => v); // dates as written, like the service
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 }); // PostgresDb's default
+  const app = Fastify({ logger: false });
+  app.get<{ Params: { id: string } }>('/patients/:id', async (request, reply) => {
+    const { rows } = await pool.query(`SELECT ${COLUMNS} FROM patient.patients WHERE id = $1`, [
+      request.params.id,
+    ]);
+    if (rows.length === 0) return reply.code(404).send({ status: 404 });
+    return rows[0] as unknown;
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (typeof address !== 'object' || !address) throw new Error('did not listen');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    async close() {
+      await app.close();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * A service as `runStandalone` (platform/service.ts) runs it: PostgresDb, RedisStore, DenyList on
+ * it, ServiceRegistry + LoadBalancer, the ES256 verifier with the deny-list check, metrics with
+ * process metrics, one log line per request at level info (to a file), `startServiceRuntime`,
+ * listen, register. One adapter differs: the event bus is the in-process one (no RabbitMQ is
+ * declared for a benchmark); neither a read nor the gateway publishes anything.
+ */
+async function startKitService(mod: ServiceModule): Promise<{ url: string; close(): Promise<void> }> {
+  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: config.logFile, sync: true }));
+  const metrics = createMetrics(mod.name, { processMetrics: true });
+  const db = new PostgresDb({ url: config.databaseUrl, schema: mod.name });
+  const store = new RedisStore(config.redisUrl, config.redisPrefix);
+  const denyList = new DenyList(store, { logger });
+  await denyList.start();
+  const registry = new ServiceRegistry(store, { logger });
+  const env = { ...process.env, ...config.env };
+  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(env)]));
+  const bus = new InProcessBus();
+  const verifier = createTokenVerifier({
+    jwksUrl: config.jwksUrl,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    isRevoked: (jti) => denyList.isRevoked(jti),
+  });
+  const runtime = await startServiceRuntime(mod, {
+    db,
+    bus,
+    store,
+    denyList,
+    registry,
+    balancer,
+    verifier,
+    logger,
+    metrics,
+    env,
+  });
+  await runtime.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = runtime.app.server.address();
+  if (typeof address !== 'object' || !address) throw new Error('did not listen');
+  const url = `http://127.0.0.1:${address.port}`;
+  const instance = await registerInstance(registry, mod.name, url);
+  return {
+    url,
+    async close() {
+      await registry.deregister(instance);
+      await runtime.close();
+      await registry.stop();
+      await denyList.stop();
+      await bus.close();
+      await store.close();
+      await db.close();
+    },
+  };
+}
+
+const server =
+  config.role === 'bare'
+    ? await startBare()
+    : await startKitService(config.role === 'gateway' ? gatewayService : patientService);
+
+process.on('message', (message: ToChild) => {
+  if (message.kind !== 'stop') return;
+  void server.close().then(() => {
+    send({ kind: 'stopped' });
+    process.disconnect();
+  });
+});
+// the bench process went away (it failed): do not linger
+process.on('disconnect', () => process.exit(0));
+send({ kind: 'ready', url: server.url });

@@ -25,14 +25,13 @@ const COLUMNS = `id, mrn, given_name, family_name, birth_date, sex, phone, email
  * 1. `n<j>`: the distinct folded names (`patient_names`, thousands of rows, not a million) that
  *    word j matches, and whether as a prefix. A patient matches word j exactly when its family or
  *    given fold is one of them, and matches it as a prefix exactly when that name is a prefix one.
- * 2. The matching patients fall in disjoint streams, each with one rank and read in search order
- *    from a covering index (index-only), so each stream stops after `limit` rows:
- *    - per name matched by every word, as the family name, given name not a prefix name:
- *      `patients_family_key` from (family), in (given, id) order;
- *    - per name matched by every word, as the given name, family name neither such a name nor a
- *      prefix name: `patients_given_key` from (given), in (family, id) order;
- *    - per remaining (family, given) pair of matched names: `patients_family_key` from
- *      (family, given), in id order.
+ * 2. The matching patients fall in disjoint streams, each of one rank, each read in search order
+ *    from a covering index (index-only) and stopped after `limit` rows:
+ *    - per name w matched by every word, patients with family name w (given name any when w is a
+ *      prefix match of every word, else not a prefix name): `patients_family_key`, (given, id);
+ *    - per such w as the given name, family name not such a name (and, unless w is a prefix match
+ *      of every word, not a prefix name): `patients_given_key`, in (family, id) order;
+ *    - per remaining (family, given) pair of matched names: `patients_family_key`, in id order.
  *    The page is among the first `limit` rows of the streams: at most `limit` x streams keys are
  *    ranked and sorted, however many patients share a common name.
  * 3. Only the page's rows are read from the table.
@@ -54,21 +53,24 @@ export function nameSearchSql(
       SELECT fold, fold LIKE name_fold(${t}) || '%' AS prefix FROM patient_names
        WHERE fold LIKE name_fold(${t}) || '%' OR fold % name_fold(${t}))`;
   });
-  const each = words.map((_, j) => `SELECT fold FROM n${j}`);
-  ctes.push(`every_word AS MATERIALIZED (${each.join(' INTERSECT ')})`);
-  ctes.push(`any_word AS MATERIALIZED (${each.join(' UNION ')})`);
-  words.forEach((_, j) => ctes.push(`n${j}_prefix AS MATERIALIZED (SELECT fold FROM n${j} WHERE prefix)`));
-  ctes.push(
-    `prefix_word AS MATERIALIZED (${words.map((_, j) => `SELECT fold FROM n${j}_prefix`).join(' UNION ')})`,
-  );
   const inSet = (col: string, set: string) => `${col} IN (SELECT fold FROM ${set})`;
   const notInSet = (col: string, set: string) => `${col} NOT IN (SELECT fold FROM ${set})`;
+  const each = words.map((_, j) => `SELECT fold FROM n${j}`);
+  words.forEach((_, j) => ctes.push(`n${j}_prefix AS MATERIALIZED (SELECT fold FROM n${j} WHERE prefix)`));
+  const eachPrefix = words.map((_, j) => `SELECT fold FROM n${j}_prefix`);
+  // names matched by every word / by some word / as a prefix of some word / of every word
+  ctes.push(`every_word AS MATERIALIZED (${each.join(' INTERSECT ')})`);
+  ctes.push(`any_word AS MATERIALIZED (${each.join(' UNION ')})`);
+  ctes.push(`prefix_word AS MATERIALIZED (${eachPrefix.join(' UNION ')})`);
+  ctes.push(`all_prefix AS MATERIALIZED (${eachPrefix.join(' INTERSECT ')})`);
+  // (family, given) pairs of matched names whose rows the two per-name streams below leave out
   ctes.push(`pairs AS MATERIALIZED (
     SELECT f.fold AS family, g.fold AS given FROM any_word f CROSS JOIN any_word g
      WHERE ${words.map((_, j) => `(${inSet('f.fold', `n${j}`)} OR ${inSet('g.fold', `n${j}`)})`).join(' AND ')}
-       AND NOT (${inSet('f.fold', 'every_word')} AND ${notInSet('g.fold', 'prefix_word')})
+       AND NOT (${inSet('f.fold', 'every_word')}
+                AND (${inSet('f.fold', 'all_prefix')} OR ${notInSet('g.fold', 'prefix_word')}))
        AND NOT (${inSet('g.fold', 'every_word')} AND ${notInSet('f.fold', 'every_word')}
-                AND ${notInSet('f.fold', 'prefix_word')}))`);
+                AND (${inSet('g.fold', 'all_prefix')} OR ${notInSet('f.fold', 'prefix_word')})))`);
 
   const rankOf = (a: string) =>
     words
@@ -93,14 +95,21 @@ export function nameSearchSql(
         WHERE ${and(where)}
         ORDER BY ${order} LIMIT ${limit}) s`;
   ctes.push(`matches AS (
-    ${stream('every_word w', ['p.family_fold = w.fold', notInSet('p.given_fold', 'prefix_word')], 'p.given_fold, p.id')}
+    ${stream(
+      'every_word w',
+      [
+        'p.family_fold = w.fold',
+        `(${inSet('w.fold', 'all_prefix')} OR ${notInSet('p.given_fold', 'prefix_word')})`,
+      ],
+      'p.given_fold, p.id',
+    )}
     UNION ALL
     ${stream(
       'every_word w',
       [
         'p.given_fold = w.fold',
         notInSet('p.family_fold', 'every_word'),
-        notInSet('p.family_fold', 'prefix_word'),
+        `(${inSet('w.fold', 'all_prefix')} OR ${notInSet('p.family_fold', 'prefix_word')})`,
       ],
       'p.family_fold, p.id',
     )}

@@ -284,9 +284,19 @@ const PAGE = 20; // the service's default page size: search answers at most 20 i
 const results: ScenarioResult[] = [];
 const maxMs = cfg.maxSeconds * 1000;
 
+// Every query is drawn, and its baseline statements captured, before anything is measured; then
+// the capture instance is closed, so only the measured service runs during the measurement.
+interface Workload {
+  name: ScenarioName;
+  title: string;
+  warm: Query[];
+  measured: Query[];
+  preparedWarm: Captured[][];
+  preparedMeasured: Captured[][];
+}
+const workloads: Workload[] = [];
 for (const [index, scenario] of SCENARIOS.entries()) {
   if (!cfg.scenarios.includes(scenario.name)) continue;
-  process.stdout.write(`\n${scenario.title}\n`);
   const all = await drawQueries(
     baseline,
     scenario.name,
@@ -296,9 +306,7 @@ for (const [index, scenario] of SCENARIOS.entries()) {
   );
   const warm = all.slice(0, cfg.warmup);
   const measured = all.slice(cfg.warmup);
-  const preparedWarm = await baselineStatementsOf(warm);
   const preparedMeasured = await baselineStatementsOf(measured);
-
   // Both sides answer the same: the first queries' ids compared one by one.
   for (let i = 0; i < Math.min(20, measured.length); i++) {
     const q = measured[i] as Query;
@@ -313,7 +321,23 @@ for (const [index, scenario] of SCENARIOS.entries()) {
     if (JSON.stringify(serviceIds) !== JSON.stringify(baseIds))
       throw new Error(`service and baseline disagree on ${JSON.stringify(q)}`);
   }
+  workloads.push({
+    name: scenario.name,
+    title: scenario.title,
+    warm,
+    measured,
+    preparedWarm: await baselineStatementsOf(warm),
+    preparedMeasured,
+  });
+}
+await capture.close();
+await captureDb.close();
+process.stdout.write(
+  `queries drawn (seed ${cfg.seed}); service and baseline answer the same ids for the first ones of each scenario\n`,
+);
 
+for (const { name, title, warm, measured, preparedWarm, preparedMeasured } of workloads) {
+  process.stdout.write(`\n${title}\n`);
   const phase = async (label: string, n: number, op: Operation): Promise<PhaseStats> => {
     const { value, othersPct } = await othersCpu(ourPids, () => closedLoop(n, cfg.concurrency, maxMs, op));
     const s = { ...summarize(value), othersCpuPct: othersPct };
@@ -338,8 +362,8 @@ for (const [index, scenario] of SCENARIOS.entries()) {
   await phase('baseline warm-up', warm.length, baselineOp(preparedWarm, warm, PAGE));
   const base = await phase('baseline', measured.length, baselineOp(preparedMeasured, measured, PAGE));
   results.push({
-    scenario: scenario.name,
-    title: scenario.title,
+    scenario: name,
+    title,
     service,
     baseline: base,
     ratio: {
@@ -354,9 +378,7 @@ for (const [index, scenario] of SCENARIOS.entries()) {
 
 await http.close();
 await service.close();
-await capture.close();
 await db.close();
-await captureDb.close();
 await baseline.end();
 
 // ---------------------------------------------------------------------------------------------

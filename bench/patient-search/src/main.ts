@@ -114,9 +114,9 @@ const baseline = new pg.Pool({
 
 const env = await baseline.query<{ version: string; settings: Record<string, string> }>(
   `SELECT current_setting('server_version') AS version,
-          (SELECT jsonb_object_agg(name, setting || coalesce(unit, '')) FROM pg_settings
+          (SELECT jsonb_object_agg(name, current_setting(name)) FROM pg_settings
             WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'jit',
-                           'max_parallel_workers_per_gather', 'pg_trgm.similarity_threshold')) AS settings`,
+                           'max_parallel_workers_per_gather', 'max_connections')) AS settings`,
 );
 const environment = {
   postgres: env.rows[0]?.version,

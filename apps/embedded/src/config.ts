@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { loadConfig } from '@hms/platform';
+import { ServiceConfigKeys, loadConfig } from '@hms/platform';
 
 export const EmbeddedConfig = Type.Object({
   PORT: Type.Integer({
@@ -14,6 +14,7 @@ export const EmbeddedConfig = Type.Object({
   LOG_LEVEL: Type.String({ default: 'info', description: 'pino log level' }),
   JWT_ISSUER: Type.String({ default: 'hms-auth' }),
   JWT_AUDIENCE: Type.String({ default: 'hms' }),
+  TOKEN_CACHE_SIZE: ServiceConfigKeys.TOKEN_CACHE_SIZE,
 });
 
 export function readEmbeddedConfig(env: NodeJS.ProcessEnv = process.env) {

@@ -90,6 +90,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     issuer: cfg.JWT_ISSUER,
     audience: cfg.JWT_AUDIENCE,
     isRevoked: (jti) => denyList.isRevoked(jti),
+    cacheSize: cfg.TOKEN_CACHE_SIZE,
   });
   // one registry for the process-wide parts (process metrics, the shared bus)
   const platformMetrics = createMetrics('hms', { processMetrics: true });

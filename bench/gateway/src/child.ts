@@ -71,7 +71,7 @@ async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
  * declared for a benchmark); neither a read nor the gateway publishes anything.
  */
 async function startKitService(mod: ServiceModule): Promise<{ url: string; close(): Promise<void> }> {
-  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: config.logFile, sync: true }));
+  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: config.logFile, sync: false }));
   const metrics = createMetrics(mod.name, { processMetrics: true });
   const db = new PostgresDb({ url: config.databaseUrl, schema: mod.name });
   const store = new RedisStore(config.redisUrl, config.redisPrefix);

@@ -12,7 +12,8 @@ export function databaseUrl(serverUrl: string, name: string): string {
 }
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
+  // the search path the Patient service's own connections have (its triggers run with it)
+  const c = new pg.Client({ connectionString: url, options: '-c search_path=patient,public' });
   await c.connect();
   try {
     return await fn(c);

@@ -73,6 +73,12 @@ export const ServiceConfigKeys = {
   JWKS_URL: Type.String({
     description: 'where the auth public keys are: https://…/.well-known/jwks.json or file:///…/jwks.json',
   }),
+  TOKEN_CACHE_SIZE: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description:
+      'verified access tokens kept (LRU, each until its exp; the deny-list is still checked); 0 disables',
+  }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'largest request body, bytes' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000, description: 'drain budget on SIGTERM' }),
 };

@@ -14,6 +14,7 @@ export * from './http/problems.js';
 export * from './http/server.js';
 export * from './ids.js';
 export * from './logger.js';
+export * from './lru.js';
 export * from './paging.js';
 export * from './service.js';
 export * from './events/admin.js';

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import {
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -14,6 +14,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { currentContext } from './context.js';
+import { randomHex } from './ids.js';
 
 const currentTraceparent = () => currentContext()?.traceparent;
 
@@ -67,9 +68,13 @@ export interface StartedSpan {
   traceparent: string;
 }
 
+/** The span every call gets while no exporter is configured: it records nothing. */
+const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /**
  * Starts a span as a child of `traceparent` (or a new trace). Without an SDK the span records
- * nothing, and the ids are made here so propagation still works.
+ * nothing and the OpenTelemetry API is not called at all (this runs several times per request);
+ * the ids are made here so propagation, and trace ids in logs, still work.
  */
 export function startSpan(
   name: string,
@@ -77,20 +82,24 @@ export function startSpan(
   traceparent?: string,
   attributes?: Attributes,
 ): StartedSpan {
-  const span = tracer().startSpan(name, { kind, attributes }, parentContext(traceparent));
-  if (span.isRecording()) return { span, traceparent: formatTraceparent(span.spanContext()) };
-  const parentTrace = traceparent?.split('-')[1];
+  if (provider) {
+    const span = tracer().startSpan(name, { kind, attributes }, parentContext(traceparent));
+    if (span.isRecording()) return { span, traceparent: formatTraceparent(span.spanContext()) };
+  }
+  // a W3C traceparent is `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`
+  const parentTrace = traceparent?.length === 55 ? traceparent.slice(3, 35) : undefined;
   return {
-    span,
+    span: NOT_RECORDING,
     traceparent: formatTraceparent({
-      traceId: parentTrace ?? randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
+      traceId: parentTrace ?? randomHex(16),
+      spanId: randomHex(8),
       traceFlags: TraceFlags.SAMPLED,
     }),
   };
 }
 
 export function endSpan(span: Span, error?: unknown, attributes?: Attributes): void {
+  if (span === NOT_RECORDING) return;
   if (attributes) span.setAttributes(attributes);
   if (error !== undefined) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });

@@ -55,11 +55,6 @@ export const GatewayConfig = Type.Object({
     default: 30_000,
     description: "how often the services' OpenAPI documents (the route permissions) are re-read, ms",
   }),
-  TOKEN_CACHE_SIZE: Type.Integer({
-    minimum: 0,
-    default: 10_000,
-    description: 'verified access tokens kept (LRU, each until its exp); 0 disables the cache',
-  }),
   RATE_LIMIT_IP: Rate('600/60', 'requests per client IP per window: "points/seconds"'),
   RATE_LIMIT_PRINCIPAL: Rate('300/60', 'requests per authenticated principal per window: "points/seconds"'),
   RATE_LIMIT_AUTH: Rate('10/60', 'requests per client IP to the auth group (login, refresh, token)'),

@@ -113,7 +113,7 @@ export const gatewayService: ServiceModule = {
     void app.register(proxyRoutes, {
       catalog,
       upstreams,
-      access: new AccessControl(deps.verifier, deps.denyList, cfg.TOKEN_CACHE_SIZE),
+      access: new AccessControl(deps.verifier),
       client,
       bodyLimit: cfg.BODY_LIMIT,
     });

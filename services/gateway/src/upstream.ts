@@ -4,12 +4,9 @@ import {
   BulkheadRejectedError,
   CircuitState,
   ConsecutiveBreaker,
-  TaskCancelledError,
-  TimeoutStrategy,
   bulkhead,
   circuitBreaker,
   handleWhen,
-  timeout,
   wrap,
   type IPolicy,
 } from 'cockatiel';
@@ -59,6 +56,14 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/** The upstream sent no response headers within the timeout (retries included). */
+class UpstreamTimeout extends Error {
+  constructor() {
+    super('upstream did not answer in time');
+    this.name = 'UpstreamTimeout';
+  }
+}
+
 /** Errors that mean the instance could not be reached (the request was not processed). */
 const CONNECT_FAILURES = new Set([
   'ECONNREFUSED',
@@ -87,11 +92,11 @@ function errorCode(err: unknown): string | undefined {
 
 /**
  * One upstream service as the gateway calls it (DESIGN.md §6): instances from the load balancer
- * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, and cockatiel
- * policies around each request: a bulkhead, a circuit breaker (state in the
- * `circuit_breaker_state` gauge) and a timeout until the response headers. A connection failure
- * takes the instance out of rotation and an idempotent bodiless request is sent to another one.
- * Bodies are streamed both ways, never buffered.
+ * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, cockatiel
+ * policies around each request (a bulkhead and a circuit breaker, its state in the
+ * `circuit_breaker_state` gauge) and a timeout until the response headers, retries included.
+ * A connection failure takes the instance out of rotation and an idempotent bodiless request is
+ * sent to another one. Bodies are streamed both ways, never buffered.
  */
 export class Upstream {
   readonly agent: Agent;
@@ -130,12 +135,7 @@ export class Upstream {
       logger.warn({ upstream: name, state: this.circuitState }, 'circuit breaker changed state');
     });
     gauge();
-    this.policy = wrap(
-      bulkhead(settings.maxConcurrent, settings.maxQueued),
-      this.breaker,
-      // the body streams on after the headers: only the wait for them is bounded here
-      timeout(settings.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false }),
-    );
+    this.policy = wrap(bulkhead(settings.maxConcurrent, settings.maxQueued), this.breaker);
   }
 
   get circuitState(): CircuitStateName {
@@ -147,11 +147,19 @@ export class Upstream {
    * upstream cannot answer, throws a 503 AppError with Retry-After (413 when the body overflowed).
    */
   async dispatch(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+    // One controller per request aborts the upstream call on the timeout or when the client goes
+    // away; its reason tells which (a client hanging up is not the upstream failing). The body
+    // streams on after the headers: only the wait for them is bounded.
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const clientGone = () => abort.abort(new ClientGone());
+    req.signal?.addEventListener('abort', clientGone, { once: true });
     try {
-      // the client's signal is not the policy's: a client hanging up is not the upstream failing
-      const res = await this.policy.execute(({ signal }) =>
-        this.attempts(req, req.signal ? AbortSignal.any([signal, req.signal]) : signal),
-      );
+      const res = await this.policy.execute(() => {
+        // started once the bulkhead lets the request through, as its queue has its own bound
+        timer = setTimeout(() => abort.abort(new UpstreamTimeout()), this.settings.timeoutMs);
+        return this.attempts(req, abort.signal);
+      });
       this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: String(res.statusCode) });
       return res;
     } catch (err) {
@@ -163,6 +171,9 @@ export class Upstream {
           'upstream call failed',
         );
       throw failure.error;
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', clientGone);
     }
   }
 
@@ -187,7 +198,7 @@ export class Upstream {
           signal,
         });
       } catch (err) {
-        if (req.signal?.aborted) throw new ClientGone();
+        if (signal.aborted) throw signal.reason as Error; // UpstreamTimeout or ClientGone
         const code = errorCode(err);
         if (!code || !CONNECTION_ERRORS.has(code)) throw err;
         if (CONNECT_FAILURES.has(code)) this.balancer.markDown(base);
@@ -215,7 +226,7 @@ export class Upstream {
       return unavailable('bulkhead_full', 'is busy (too many requests in flight)', 1);
     if (err instanceof ClientGone || req.signal?.aborted)
       return unavailable('client_gone', 'call abandoned by the client', 1);
-    if (err instanceof TaskCancelledError) return unavailable('timeout', 'did not answer in time', 1);
+    if (err instanceof UpstreamTimeout) return unavailable('timeout', 'did not answer in time', 1);
     if (err instanceof NoInstanceError)
       return unavailable(
         'no_instance',

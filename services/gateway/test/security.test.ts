@@ -162,22 +162,30 @@ describe('direct calls to the Patient service, bypassing the gateway', () => {
 
 // last: it changes the keys the gateway trusts
 describe('the verified-token cache', () => {
-  it('does not check a verified token’s signature again until it expires', async () => {
+  it('does not check a verified token’s signature again, but drops it with its signing key', async () => {
     const cached = await s.keys.mint({ roles: ['receptionist'] });
     expect((await s.gateway.request('GET', PATIENTS, { token: cached })).status).toBe(200);
 
-    // the gateway stops trusting the key (the file is re-read when it changes)
-    writeFileSync(s.gatewayJwks as string, JSON.stringify({ keys: [] }));
-    // (a new token each time: one accepted before the change would be remembered, rightly)
+    // the gateway's JWKS now holds another key under the same key id (the file is re-read when
+    // it changes): a token it has not seen fails its signature check…
+    const other = (await createTestKeys()).publicJwk;
+    writeFileSync(s.gatewayJwks as string, JSON.stringify({ keys: [{ ...other, kid: s.keys.kid }] }));
     const fresh = async () => s.keys.mint({ roles: ['receptionist'] });
     await expect
       .poll(async () => (await s.gateway.request('GET', PATIENTS, { token: await fresh() })).status, {
         timeout: 5000,
       })
       .toBe(401);
-
-    // the token verified before is still accepted without its signature being checked; the
-    // Patient service, which still trusts the key, verifies it again and answers
+    // …while the token verified before is accepted without its signature being checked again;
+    // the Patient service, which still trusts the original key, verifies it and answers
     expect((await s.gateway.request('GET', PATIENTS, { token: cached })).status).toBe(200);
+
+    // a key withdrawn from the JWKS (a compromise) takes its remembered tokens with it
+    writeFileSync(s.gatewayJwks as string, JSON.stringify({ keys: [] }));
+    await expect
+      .poll(async () => (await s.gateway.request('GET', PATIENTS, { token: cached })).status, {
+        timeout: 5000,
+      })
+      .toBe(401);
   });
 });

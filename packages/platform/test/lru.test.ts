@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lru } from '../src/access.js';
+import { Lru } from '@hms/platform';
 
 describe('the bounded LRU behind the verified-token cache', () => {
   it('forgets the least recently used entry beyond its size', () => {

@@ -114,29 +114,41 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
   };
   const authDb = pg.forService('auth');
   let admin: BootstrapResult = { created: false };
+  const start = async (mod: ServiceModule) => {
+    const runtime = await startServiceRuntime(mod, {
+      db: pg.forService(mod.name),
+      bus,
+      store,
+      denyList,
+      registry,
+      balancer,
+      verifier,
+      logger: createLogger(mod.name, cfg.LOG_LEVEL),
+      metrics: createMetrics(mod.name),
+      env,
+      serviceToken: serviceTokenOf(mod.name),
+    });
+    runtimes.push(runtime);
+    const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
+    const url = `http://${cfg.HOST}:${cfg.PORT + offset}`;
+    await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT + offset });
+    await registerInstance(registry, mod.name, url);
+    return { name: mod.name, url };
+  };
   try {
-    for (const mod of MODULES) {
-      const runtime = await startServiceRuntime(mod, {
-        db: pg.forService(mod.name),
-        bus,
-        store,
-        denyList,
-        registry,
-        balancer,
-        verifier,
-        logger: createLogger(mod.name, cfg.LOG_LEVEL),
-        metrics: createMetrics(mod.name),
-        env,
-        serviceToken: serviceTokenOf(mod.name),
-      });
-      runtimes.push(runtime);
-      const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
-      const url = `http://${cfg.HOST}:${cfg.PORT + offset}`;
-      await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT + offset });
-      await registerInstance(registry, mod.name, url);
-      services.push({ name: mod.name, url });
-    }
-    admin = await bootstrapAdmin(authDb, env, { generatePassword: true });
+    // The domain services start together (their migrations queue on the one PGlite, while key
+    // generation, password hashing and file reads overlap); the gateway starts once they are
+    // registered, so its first read of their OpenAPI documents finds every route.
+    const edge = MODULES.filter((m) => m.name === 'gateway');
+    const started = await Promise.allSettled(MODULES.filter((m) => !edge.includes(m)).map(start));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const r of started) if (r.status === 'fulfilled') services.push(r.value);
+    // the first administrator's password hash (argon2, off the main thread) overlaps the gateway's start
+    [admin] = await Promise.all([
+      bootstrapAdmin(authDb, env, { generatePassword: true }),
+      ...edge.map(async (m) => services.push(await start(m))),
+    ]);
   } catch (err) {
     await closeAll();
     throw err;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { prepareDatabase, PostgresDb } from '@hms/platform';
 import { patientService } from '@hms/patient';
 import pg from 'pg';
@@ -22,7 +23,19 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-const fingerprint = (patients: number) => `hms-bench gateway seed v${SEED_VERSION} patients=${patients}`;
+/** The seed's version, the row count and the service's migrations: a change to any of them reseeds. */
+const fingerprint = (patients: number) => {
+  const migrations = createHash('sha256')
+    .update(
+      patientService
+        .migrations()
+        .map((m) => m.sql)
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 12);
+  return `hms-bench gateway seed v${SEED_VERSION} patients=${patients} migrations=${migrations}`;
+};
 
 /**
  * N synthetic patients in one set-based statement; ids, MRNs and fields derive from the row

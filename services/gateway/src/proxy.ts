@@ -19,6 +19,9 @@ export interface ProxyOptions {
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
+/** Answers up to this size are read whole before they are sent on (one write instead of a stream). */
+const BUFFERED_ANSWER_MAX = 64 * 1024;
+
 const pathOf = (url: string) => url.split('?')[0] ?? url;
 
 /** Passes the request body through, failing once more than `limit` bytes went by. */
@@ -40,8 +43,8 @@ function limitedBody(raw: IncomingMessage, limit: number): Transform & { tooLarg
 /**
  * The catch-all proxy: every path under a prefix a service owns (SERVICES in the contracts) goes
  * to that service. Before it goes, the route's permission (from the service's OpenAPI document)
- * is enforced here; the service checks again. Request and response bodies are streamed: this
- * scope has no body parser.
+ * is enforced here; the service checks again. Request bodies are streamed (this scope has no body
+ * parser), and so are answers, but for small ones of known length.
  */
 export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) => {
   app.removeAllContentTypeParsers();
@@ -84,7 +87,19 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
       retryable: !hasBody && IDEMPOTENT.has(request.method),
       signal: gone.signal,
     });
-    return reply.code(res.statusCode).headers(clientHeaders(res.headers)).send(res.body);
+    const headers = clientHeaders(res.headers);
+    // A small answer of known length (most API answers) is read whole and written at once with
+    // its headers; anything else, or of unknown length, streams through as it arrives.
+    if (Number(res.headers['content-length'] ?? Number.NaN) <= BUFFERED_ANSWER_MAX) {
+      let body: Buffer;
+      try {
+        body = Buffer.from(await res.body.arrayBuffer());
+      } catch {
+        throw CommonErrors.unavailable(`${service} answer was cut off`, { headers: { 'retry-after': '1' } });
+      }
+      return reply.code(res.statusCode).headers(headers).send(body);
+    }
+    return reply.code(res.statusCode).headers(headers).send(res.body);
   };
 
   for (const { service, prefixes } of ROUTED) {

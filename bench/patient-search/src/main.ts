@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loggerOptions, PostgresDb } from '@hms/platform';
+import { loggerOptions, pgQueryConfig, PostgresDb } from '@hms/platform';
 import { createTestKeys } from '@hms/testkit';
 import pg from 'pg';
 import { destination, pino } from 'pino';
@@ -19,6 +19,7 @@ import { closedLoop, othersCpu, summarize, type Operation, type Stats } from './
 import { databaseUrl, ensureSeeded } from './seed.js';
 import { recordingDb, startPatientService, type Captured } from './service.js';
 import { drawQueries, nameTokens, SCENARIOS, type Query, type ScenarioName } from './workload.js';
+import { measureWriteCost, WRITES_DATABASE, type WriteCostReport } from './writes.js';
 
 const TARGET_SEARCH_P95_MS = 50;
 /** Background CPU above which a run is flagged as disturbed by other work on the machine. */
@@ -40,7 +41,10 @@ const { values: args } = parseArgs({
       default: process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     },
     reseed: { type: 'boolean', default: false },
+    writes: { type: 'string', default: '2000' },
+    'writes-preload': { type: 'string', default: '100000' },
     'wait-quiet': { type: 'string', default: '0' },
+    explain: { type: 'string', default: 'Gonz,Mary Smith,Smoth,de Vr' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -57,6 +61,12 @@ if (args.help) {
   --server URL        PostgreSQL server, loopback only (default postgres://postgres@127.0.0.1:5432/postgres,
                       or BENCH_PG_URL)
   --reseed            drop and seed the database even if it is already seeded
+  --writes N          write cost of migration 002 (see writes.ts): N statements of each kind per side,
+                      on ${WRITES_DATABASE}, created and dropped by the run (default 2000; 0 skips it)
+  --writes-preload P  patients loaded on each side before the writes are measured (default 100000)
+  --explain LIST      name searches whose SQL (the service's own, captured) is run under
+                      EXPLAIN (ANALYZE, BUFFERS), printed and saved (default 'Gonz,Mary Smith,Smoth,de Vr';
+                      '' for none)
   --wait-quiet T      before each scenario, wait up to T seconds for other processes to leave the
                       CPU idle (default 0: do not wait; a disturbed run is flagged either way)
 `);
@@ -78,7 +88,13 @@ const cfg = {
   seed: int('seed', args.seed, 0, 2 ** 31),
   maxSeconds: int('max-seconds', args['max-seconds'], 1, 3600),
   waitQuietSeconds: int('wait-quiet', args['wait-quiet'], 0, 86_400),
+  writes: int('writes', args.writes, 0, 1_000_000),
+  writesPreload: int('writes-preload', args['writes-preload'], 1000, 10_000_000),
   scenarios: args.scenarios.split(',').map((s) => s.trim()) as ScenarioName[],
+  explain: args.explain
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
   server: args.server,
 };
 for (const s of cfg.scenarios)
@@ -136,8 +152,9 @@ const logFile = new URL('patient-search-service.log', RESULTS_DIR);
 writeFileSync(logFile, '');
 const logger = pino(
   loggerOptions('patient', 'info'),
-  // the request log lines go to a file instead of the terminal; written synchronously like stdout
-  destination({ dest: logFile.pathname, sync: true }),
+  // the request log lines go to a file instead of the terminal, written asynchronously as
+  // createLogger writes stdout
+  destination({ dest: logFile.pathname, sync: false }),
 );
 const keys = await createTestKeys();
 const db = new PostgresDb({ url, schema: 'patient' });
@@ -235,6 +252,7 @@ async function baselineStatements(q: Query): Promise<Captured[]> {
   const values = q.kind === 'get' ? [q.id] : nameTokens(q.name);
   return t.statements.map((s) => ({
     sql: s.sql,
+    opts: s.opts,
     params: s.params.map((p) => {
       const k = typeof p === 'string' ? t.probes.indexOf(p) : -1;
       return k >= 0 ? values[k] : p;
@@ -245,7 +263,9 @@ async function baselineStatements(q: Query): Promise<Captured[]> {
 /** Runs the query's statements in order on the baseline pool; answers the last one's rows. */
 async function callBaseline(stmts: Captured[]): Promise<Record<string, unknown>[]> {
   let rows: Record<string, unknown>[] = [];
-  for (const s of stmts) rows = (await baseline.query(s.sql, s.params)).rows as Record<string, unknown>[];
+  // prepared on the baseline's connections too when the service asks for it (same SQL, same way)
+  for (const s of stmts)
+    rows = (await baseline.query(pgQueryConfig(s.sql, s.params, s.opts))).rows as Record<string, unknown>[];
   return rows;
 }
 
@@ -279,6 +299,19 @@ const ourPids = async (): Promise<number[]> => {
   return [process.pid, ...rows.map((r) => r.pid)];
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** On a shared machine, other work distorts every figure: optionally wait for a quiet CPU. */
+async function waitQuiet(): Promise<void> {
+  if (cfg.waitQuietSeconds === 0) return;
+  const until = performance.now() + cfg.waitQuietSeconds * 1000;
+  for (;;) {
+    const { othersPct } = await othersCpu(ourPids, () => sleep(2000));
+    if (othersPct === undefined || othersPct <= BUSY_PCT || performance.now() > until) {
+      process.stdout.write(`  other processes' CPU before measuring: ${othersPct ?? '?'} %\n`);
+      return;
+    }
+  }
+}
 
 const PAGE = 20; // the service's default page size: search answers at most 20 items
 const results: ScenarioResult[] = [];
@@ -330,6 +363,24 @@ for (const [index, scenario] of SCENARIOS.entries()) {
     preparedMeasured,
   });
 }
+
+// The plans of a few searches, second run of each (the first warms the cache), from the service's
+// own SQL: the evidence docs/benchmarks.md quotes.
+const plans: { name: string; plan: string }[] = [];
+for (const name of cfg.explain) {
+  const [statement] = await baselineStatements({ kind: 'search', name });
+  if (!statement) throw new Error(`no SQL captured for the search ${name}`);
+  let plan = '';
+  for (let run = 0; run < 2; run++) {
+    const { rows } = await baseline.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS) ${statement.sql}`,
+      statement.params,
+    );
+    plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+  plans.push({ name, plan });
+  process.stdout.write(`\nEXPLAIN (ANALYZE, BUFFERS), search ${JSON.stringify(name)}:\n${plan}\n`);
+}
 await capture.close();
 await captureDb.close();
 process.stdout.write(
@@ -346,17 +397,7 @@ for (const { name, title, warm, measured, preparedWarm, preparedMeasured } of wo
     );
     return s;
   };
-  // On a shared machine, other work distorts every figure: optionally wait for a quiet CPU.
-  if (cfg.waitQuietSeconds > 0) {
-    const until = performance.now() + cfg.waitQuietSeconds * 1000;
-    for (;;) {
-      const { othersPct } = await othersCpu(ourPids, () => sleep(2000));
-      if (othersPct === undefined || othersPct <= BUSY_PCT || performance.now() > until) {
-        process.stdout.write(`  other processes' CPU before measuring: ${othersPct ?? '?'} %\n`);
-        break;
-      }
-    }
-  }
+  await waitQuiet();
   await phase('service warm-up', warm.length, serviceOp(warm));
   const service = await phase('service', measured.length, serviceOp(measured));
   await phase('baseline warm-up', warm.length, baselineOp(preparedWarm, warm, PAGE));
@@ -379,6 +420,18 @@ for (const { name, title, warm, measured, preparedWarm, preparedMeasured } of wo
 await http.close();
 await service.close();
 await db.close();
+
+// Write cost of the search's migration (writes.ts), after the reads so it cannot disturb them.
+let writeCost: WriteCostReport | undefined;
+if (cfg.writes > 0) {
+  process.stdout.write(`\nwrite cost of migration 002 (${WRITES_DATABASE})\n`);
+  await waitQuiet();
+  writeCost = await measureWriteCost(cfg.server, {
+    preload: cfg.writesPreload,
+    perKind: cfg.writes,
+    rounds: 10,
+  });
+}
 await baseline.end();
 
 // ---------------------------------------------------------------------------------------------
@@ -441,6 +494,17 @@ process.stdout.write(
     `${line(rows[0] ?? [])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`,
 );
 
+if (writeCost) {
+  process.stdout.write(
+    `\nWrite cost (${writeCost.preloadPatients} patients per side; ms per statement; others ${writeCost.othersCpuPct ?? '?'} % CPU)\n` +
+      `  load of the patients: before ${writeCost.loadSeconds.before.toFixed(1)} s, after ${writeCost.loadSeconds.after.toFixed(1)} s\n`,
+  );
+  for (const r of writeCost.results)
+    process.stdout.write(
+      `  ${r.kind.padEnd(14)} ${String(r.before.statements).padStart(5)} each  before mean ${ms(r.before.meanMs)} p50 ${ms(r.before.p50Ms)} p95 ${ms(r.before.p95Ms)}  after mean ${ms(r.after.meanMs)} p50 ${ms(r.after.p50Ms)} p95 ${ms(r.after.p95Ms)}  delta mean ${(r.deltaMeanMs * 1000).toFixed(0)} µs\n`,
+    );
+}
+
 const busiest = Math.max(
   ...results.flatMap((r) => [r.service.othersCpuPct ?? 0, r.baseline.othersCpuPct ?? 0]),
 );
@@ -477,6 +541,8 @@ writeFileSync(
       environment,
       seed: seedReport,
       results,
+      writeCost,
+      plans,
       disturbed: busiest > BUSY_PCT,
       target: { searchP95Ms: TARGET_SEARCH_P95_MS, worstSearchP95Ms: worstP95, met: targetMet },
     },

@@ -147,7 +147,7 @@ FROM people`;
 
 /** Luhn over 8 digits (rightmost first, every other digit doubled), as a session-local function. */
 const LUHN_FN = `
-CREATE FUNCTION pg_temp.luhn(d text) RETURNS int LANGUAGE sql IMMUTABLE STRICT AS $$
+CREATE OR REPLACE FUNCTION pg_temp.luhn(d text) RETURNS int LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT (10 - ((
       (2 * substr(d, 8, 1)::int - CASE WHEN substr(d, 8, 1)::int > 4 THEN 9 ELSE 0 END)
     + substr(d, 7, 1)::int
@@ -196,6 +196,16 @@ const CITIES = [
   'Oxford',
 ];
 const PAYERS = ['Aetna', 'Cigna', 'UnitedHealthcare', 'Humana', 'Kaiser Permanente', 'Medicare', 'Medicaid'];
+
+/**
+ * Inserts the seeded patients 1..n in one statement, on a client whose search_path starts with a
+ * schema migrated like the Patient service's.
+ */
+export async function insertPatients(c: pg.ClientBase, n: number): Promise<void> {
+  await c.query(LUHN_FN);
+  await c.query('SELECT setseed(0.42)');
+  await c.query(INSERT_SQL, [n, FEMALE_GIVEN, MALE_GIVEN, FAMILY, MRN_BASE, STREETS, CITIES, PAYERS]);
+}
 
 async function timed<T>(steps: SeedReport['steps'], step: string, fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -251,7 +261,6 @@ export async function ensureSeeded(
     await c.query('SET search_path = patient, public');
     // session settings of this loading connection only; the server's configuration is untouched
     await c.query(`SET maintenance_work_mem = '1GB'`);
-    await c.query(LUHN_FN);
     // Secondary indexes are dropped for the load and rebuilt from their own definitions (as read
     // from the catalog, so they are exactly the migrations' ones): one sorted build per index
     // instead of a million random insertions into each.
@@ -265,19 +274,7 @@ export async function ensureSeeded(
     await timed(steps, `drop ${indexes.length} secondary indexes`, async () => {
       for (const ix of indexes) await c.query(`DROP INDEX ${ix.name}`);
     });
-    await timed(steps, `insert ${patients} patients`, async () => {
-      await c.query('SELECT setseed(0.42)');
-      await c.query(INSERT_SQL, [
-        patients,
-        FEMALE_GIVEN,
-        MALE_GIVEN,
-        FAMILY,
-        MRN_BASE,
-        STREETS,
-        CITIES,
-        PAYERS,
-      ]);
-    });
+    await timed(steps, `insert ${patients} patients`, () => insertPatients(c, patients));
     for (const ix of indexes) await timed(steps, `create index ${ix.name}`, () => c.query(ix.def));
     await c.query(`SELECT setval('patient_mrn_seq', $1::bigint)`, [MRN_BASE + patients]);
     // VACUUM sets hint bits and the visibility map now rather than during the measurement

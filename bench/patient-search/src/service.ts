@@ -15,6 +15,7 @@ import {
   type App,
   type Db,
   type Logger,
+  type QueryOptions,
   type Queryable,
 } from '@hms/platform';
 import { TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from '@hms/testkit';
@@ -93,6 +94,7 @@ export async function startPatientService(opts: {
 export interface Captured {
   sql: string;
   params: unknown[];
+  opts?: QueryOptions | undefined;
 }
 
 /**
@@ -100,17 +102,17 @@ export interface Captured {
  * context), and only those: the background jobs' statements are not recorded.
  */
 export function recordingDb<D extends Db>(inner: D, log: Captured[]): D {
-  const record = (sql: string, params: readonly unknown[] | undefined) => {
-    if (currentContext()) log.push({ sql, params: [...(params ?? [])] });
+  const record = (sql: string, params: readonly unknown[] | undefined, opts: QueryOptions | undefined) => {
+    if (currentContext()) log.push({ sql, params: [...(params ?? [])], opts });
   };
   const wrap = (q: Queryable): Queryable =>
     new Proxy(q, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver) as unknown;
         if (prop !== 'query' || typeof value !== 'function') return value;
-        return (sql: string, params?: readonly unknown[]) => {
-          record(sql, params);
-          return (value as Queryable['query']).call(target, sql, params);
+        return (sql: string, params?: readonly unknown[], opts?: QueryOptions) => {
+          record(sql, params, opts);
+          return (value as Queryable['query']).call(target, sql, params, opts);
         };
       },
     });
@@ -119,9 +121,9 @@ export function recordingDb<D extends Db>(inner: D, log: Captured[]): D {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function') return value;
       if (prop === 'query')
-        return (sql: string, params?: readonly unknown[]) => {
-          record(sql, params);
-          return (value as Db['query']).call(target, sql, params);
+        return (sql: string, params?: readonly unknown[], opts?: QueryOptions) => {
+          record(sql, params, opts);
+          return (value as Db['query']).call(target, sql, params, opts);
         };
       if (prop === 'transaction')
         return <T>(fn: (tx: Queryable) => Promise<T>) =>

@@ -66,6 +66,30 @@ export function describeDbContract(name: string, factory: () => Promise<DbUnderT
       expect(found.rows.map((r) => r.body)).toEqual(['params-1', 'params-2']);
     });
 
+    test('answers a prepared query like a plain one, again and again, inside transactions too', async () => {
+      const sql = 'SELECT body FROM notes WHERE body = ANY($1) ORDER BY body';
+      await db.query('INSERT INTO notes (body) VALUES ($1), ($2)', ['prepared-1', 'prepared-2']);
+      // more runs than PostgreSQL's five custom plans before it may switch to a generic one
+      for (let i = 0; i < 8; i++) {
+        const wanted = i % 2 === 0 ? ['prepared-1'] : ['prepared-1', 'prepared-2'];
+        const { rows } = await db.query<{ body: string }>(sql, [wanted], { prepare: true });
+        expect(rows.map((r) => r.body)).toEqual(wanted);
+      }
+      const inTx = await db.transaction((tx) =>
+        tx.query<{ body: string }>(sql, [['prepared-2']], { prepare: true }),
+      );
+      expect(inTx.rows).toEqual([{ body: 'prepared-2' }]);
+      // another text asking to be prepared is another statement, not a clash of names
+      const other = await db.query<{ n: number }>(
+        'SELECT count(*) AS n FROM notes WHERE body = ANY($1)',
+        [['prepared-1']],
+        {
+          prepare: true,
+        },
+      );
+      expect(other.rows).toEqual([{ n: 1 }]);
+    });
+
     test('returns the same JavaScript types as the other adapter', async () => {
       const { rows } = await db.query(
         `SELECT 9007199254740991::int8 AS big, count(*) OVER () AS n, 42::int4 AS i, 2.5::float8 AS f,

@@ -1,8 +1,17 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, QueryResult, Queryable, Tx } from './types.js';
+import type { Db, QueryOptions, QueryResult, Queryable, Tx } from './types.js';
 import { assertSchemaName } from './types.js';
 
 const { Pool, types } = pg;
+
+/** A query for `pg`: named after a hash of its text when it is to be prepared. */
+export function pgQueryConfig(sql: string, params: readonly unknown[], opts?: QueryOptions): pg.QueryConfig {
+  const name = opts?.prepare
+    ? `hms_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`
+    : undefined;
+  return { text: sql, values: params as unknown[], name };
+}
 
 // One set of type parsers for every pool, matching the embedded adapter (see types.ts).
 const INT8 = 20;
@@ -59,8 +68,8 @@ export class PostgresDb implements Db {
     this.pool.on('error', () => undefined);
   }
 
-  async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    const res = await this.pool.query(sql, params as unknown[]);
+  async query<R>(sql: string, params: readonly unknown[] = [], opts?: QueryOptions): Promise<QueryResult<R>> {
+    const res = await this.pool.query(pgQueryConfig(sql, params, opts));
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
   }
 
@@ -128,8 +137,8 @@ export class PostgresDb implements Db {
 
 function wrapClient(client: pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params: readonly unknown[] = []) {
-      const res = await client.query(sql, params as unknown[]);
+    async query<R>(sql: string, params: readonly unknown[] = [], opts?: QueryOptions) {
+      const res = await client.query(pgQueryConfig(sql, params, opts));
       return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
     },
     async exec(sql: string) {

@@ -4,6 +4,7 @@
  * amqplib consumer acking each message. Either way it records, per event id, the wall-clock time
  * at which the event was done with, and hands the samples to the bench process on request.
  */
+import { DEFAULT_PREFETCH } from '@hms/platform';
 import amqp from 'amqplib';
 import { commitTimes, receiverService, startBenchService } from './services.js';
 import { wallMs } from './stats.js';
@@ -48,7 +49,7 @@ async function startBaseline(): Promise<() => Promise<void>> {
   const conn = await amqp.connect(config.amqpUrl);
   const ch = await conn.createChannel();
   await ch.assertQueue(config.namespace, { durable: true });
-  await ch.prefetch(16); // the kit's default prefetch
+  await ch.prefetch(DEFAULT_PREFETCH); // the kit's default prefetch, one ack per message
   await ch.consume(config.namespace, (msg) => {
     if (!msg) return;
     done(String(msg.properties.messageId));

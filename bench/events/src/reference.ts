@@ -1,23 +1,24 @@
 import type { EventEnvelope } from '@hms/contracts';
-import { buildEnvelope, inboxHandler, PostgresDb } from '@hms/platform';
+import { buildEnvelope, DEFAULT_PREFETCH, inboxHandler, PostgresDb } from '@hms/platform';
 import { registration } from './events.js';
 import { admit, keepCopy } from './services.js';
 import { wallMs } from './stats.js';
 
 /**
  * A reference, not a target: the database alone. The emitter's transaction (row + outbox row)
- * and the receiver's (the kit's inboxHandler: inbox row + effect) run at once, at the full path's
- * concurrency (the producers; the prefetch of 16 on the consumer side) on pools of the default
- * size, with no relay and no broker: the ceiling, on this machine, of any design that commits
- * once per event on each side.
+ * and the receiver's (the kit's inboxHandler: inbox row + effect, grouped as the inbox groups
+ * them) run at once, at the full path's concurrency (the producers on the emitter's pool; the
+ * default prefetch on the consumer side), with no relay and no broker: what the two databases
+ * allow, on this machine, before any messaging is added.
  */
 export async function databaseOnly(opts: {
   emitterUrl: string;
   receiverUrl: string;
   events: number;
   producers: number;
+  poolMax: number;
 }): Promise<{ eventsPerSec: number; producedPerSec: number; consumedPerSec: number }> {
-  const emitterDb = new PostgresDb({ url: opts.emitterUrl, schema: 'emitter' });
+  const emitterDb = new PostgresDb({ url: opts.emitterUrl, schema: 'emitter', poolMax: opts.poolMax });
   const receiverDb = new PostgresDb({ url: opts.receiverUrl, schema: 'receiver' });
   const apply = inboxHandler({ db: receiverDb, consumer: 'receiver', handle: keepCopy });
   const envelopes = Array.from({ length: opts.events }, () => buildEnvelope('patient', registration()));
@@ -33,7 +34,7 @@ export async function databaseOnly(opts: {
   };
   const [produced, consumed] = await Promise.all([
     loop(opts.producers, () => admit(emitterDb)),
-    loop(16, (i) => apply(envelopes[i] as EventEnvelope, { attempt: 1 })),
+    loop(DEFAULT_PREFETCH, (i) => apply(envelopes[i] as EventEnvelope, { attempt: 1 })),
   ]);
   await emitterDb.close();
   await receiverDb.close();

@@ -12,6 +12,7 @@ import {
   MemoryStore,
   PostgresDb,
   RabbitBus,
+  relayDatabase,
   ServiceRegistry,
   startServiceRuntime,
   StaticRegistry,
@@ -150,18 +151,27 @@ export interface BenchService {
 
 /**
  * Starts a service the way `runStandalone` (platform/service.ts) does in cluster mode, with every
- * setting at its production default: a PostgresDb pool (DB_POOL_MAX 10), a RabbitBus with metrics
- * and the default prefetch and retry policy, the runtime's relay (commit-triggered, 1 s poll),
- * JSON logs at level info (to a file). The one difference: the key-value store is in memory, as
- * Redis takes no part in the event path.
+ * setting at its production default unless given: a PostgresDb pool (`poolMax` is DB_POOL_MAX,
+ * default 10), the relay's own connection, a RabbitBus with metrics and the default prefetch and
+ * retry policy, the runtime's relay (commit-triggered, 1 s poll), JSON logs at level info (to a
+ * file). The one difference: the key-value store is in memory, as Redis takes no part in the
+ * event path.
  */
 export async function startBenchService(
   mod: ServiceModule,
-  opts: { databaseUrl: string; amqpUrl: string; namespace: string; logFile: string; view?: (db: Db) => Db },
+  opts: {
+    databaseUrl: string;
+    amqpUrl: string;
+    namespace: string;
+    logFile: string;
+    poolMax?: number;
+    view?: (db: Db) => Db;
+  },
 ): Promise<BenchService> {
   const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: opts.logFile, sync: true }));
   const metrics = createMetrics(mod.name, { processMetrics: true });
-  const db = new PostgresDb({ url: opts.databaseUrl, schema: mod.name });
+  const db = new PostgresDb({ url: opts.databaseUrl, schema: mod.name, poolMax: opts.poolMax });
+  const relayDb = relayDatabase(opts.databaseUrl, mod.name);
   const bus = await RabbitBus.connect({
     url: opts.amqpUrl,
     logger,
@@ -182,6 +192,7 @@ export async function startBenchService(
   });
   const runtime = await startServiceRuntime(mod, {
     db: opts.view ? opts.view(db) : db,
+    relayDb,
     bus,
     store,
     denyList,
@@ -202,6 +213,7 @@ export async function startBenchService(
       await bus.destroy();
       await bus.close();
       await store.close();
+      await relayDb.close();
       await db.close();
     },
   };

@@ -5,7 +5,7 @@ import { ConfigError, ServiceConfigKeys, loadConfig, secret } from './config.js'
 import { PostgresDb } from './db/postgres.js';
 import { kitMigrations, migrate, type Migration } from './db/migrate.js';
 import type { Db } from './db/types.js';
-import { DEFAULT_RETRY, type EventBus, type RetryPolicy } from './events/bus.js';
+import { DEFAULT_PREFETCH, DEFAULT_RETRY, type EventBus, type RetryPolicy } from './events/bus.js';
 import { deadLetterRoutes } from './events/admin.js';
 import { inboxHandler, type EventConsumer } from './events/consumer.js';
 import { eventMetricsFor } from './events/metrics.js';
@@ -88,6 +88,11 @@ export const DEFAULT_TIMING: RuntimeTiming = {
 
 export interface Infrastructure {
   db: Db;
+  /**
+   * The outbox relay's own handle on the service database (one connection), so that requests
+   * queueing for `db`'s pool never hold up publishing; `db` when not given. Closed by the caller.
+   */
+  relayDb?: Db;
   bus: EventBus;
   store: KeyValueStore;
   denyList: DenyList;
@@ -124,7 +129,11 @@ export async function startServiceRuntime(
   if (applied.length > 0) infra.logger.info({ applied }, 'migrations applied');
   const eventMetrics = eventMetricsFor(infra.metrics.registry);
   const scheduler = new Scheduler(infra.db, infra.logger);
-  const relay = new OutboxRelay(infra.db, infra.bus, { metrics: eventMetrics, logger: infra.logger });
+  const relay = new OutboxRelay(infra.db, infra.bus, {
+    connection: infra.relayDb,
+    metrics: eventMetrics,
+    logger: infra.logger,
+  });
   const db = notifyOnOutboxCommit(tracedDb(infra.db), () => scheduler.trigger('outbox-relay'));
   const clients = new Map<string, UpstreamClient>();
   const upstream = (service: string): UpstreamClient => {
@@ -188,7 +197,8 @@ export async function startServiceRuntime(
     });
   }
 
-  scheduler.every('outbox-relay', timing.relayIntervalMs, () => relay.drain());
+  // not exclusive: drain() takes the relay's advisory lock itself, on its own connection
+  scheduler.every('outbox-relay', timing.relayIntervalMs, () => relay.drain(), { exclusive: false });
   scheduler.every(
     'event-gauges',
     timing.gaugeIntervalMs,
@@ -222,6 +232,11 @@ export async function startServiceRuntime(
       await Promise.all([...clients.values()].map((c) => c.close()));
     },
   };
+}
+
+/** The outbox relay's handle on a service database: one connection of its own (see `Infrastructure`). */
+export function relayDatabase(url: string, schema: string): PostgresDb {
+  return new PostgresDb({ url, schema, poolMax: 1, applicationName: `hms-${schema}-relay` });
 }
 
 /** Announces a listening instance in the registry; its health is its readiness. */
@@ -267,8 +282,8 @@ export const EventConfigKeys = {
   EVENT_PREFETCH: Type.Integer({
     minimum: 1,
     maximum: 1000,
-    default: 16,
-    description: 'unacked deliveries per consumer',
+    default: DEFAULT_PREFETCH,
+    description: 'unacked deliveries per consumer (also how many the inbox may group into one commit)',
   }),
   OUTBOX_RELAY_INTERVAL_MS: Type.Integer({
     minimum: 10,
@@ -313,6 +328,7 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
   if (startTracing(mod.name, env)) logger.info('tracing exported over OTLP');
   const metrics = createMetrics(mod.name, { processMetrics: true });
   const db = new PostgresDb({ url: cfg.DATABASE_URL, schema: mod.name, poolMax: cfg.DB_POOL_MAX });
+  const relayDb = relayDatabase(cfg.DATABASE_URL, mod.name);
   const bus = await RabbitBus.connect({
     url: cfg.AMQP_URL,
     logger,
@@ -340,9 +356,11 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     issuer: cfg.JWT_ISSUER,
     audience: cfg.JWT_AUDIENCE,
     isRevoked: (jti) => denyList.isRevoked(jti),
+    cacheSize: cfg.TOKEN_CACHE_SIZE,
   });
   const runtime = await startServiceRuntime(mod, {
     db,
+    relayDb,
     bus,
     store,
     denyList,
@@ -369,6 +387,7 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     await denyList.stop();
     await bus.close();
     await store.close();
+    await relayDb.close();
     await db.close();
     await stopTracing();
   });

@@ -22,6 +22,7 @@ import {
   registered,
   serviceDatabase,
   TEST_RETRY,
+  transactionLog,
   updated,
   waitFor,
   within,
@@ -309,6 +310,81 @@ export function describeBusContract(name: string, makeBus: BusMaker): void {
       }
       expect(maxActive).toBeGreaterThan(1); // the order was kept with handlers running concurrently
       expect(maxActive).toBeLessThanOrEqual(PREFETCH);
+    });
+
+    test('in a batch where one event fails, only that event is retried and dead-lettered, and the others commit once', async () => {
+      const svc = consumerName();
+      const poison = uuidv7();
+      const first = buildEnvelope('patient', registered());
+      const firstOpen = deferred();
+      const release = deferred();
+      const log = transactionLog();
+      // one inbox transaction at a time: while the first event's is held open, the rest queue
+      // up and then go into one transaction together
+      const c = effectConsumer(db, svc, undefined, {
+        inbox: { maxTransactions: 1 },
+        during: async (tx, envelope) => {
+          log.record(tx, envelope);
+          if (envelope.id === first.id) {
+            firstOpen.resolve();
+            await release.promise;
+          }
+          if (envelope.subject === poison) throw new Error('cannot apply this patient');
+        },
+      });
+      await bus.subscribe({ consumer: svc, types: ['patient.registered.v1'], handler: c.handler });
+      await bus.publish([first]);
+      await within('the first inbox transaction to open', firstOpen.promise);
+      const others = Array.from({ length: 8 }, (_, i) =>
+        buildEnvelope('patient', registered(i === 7 ? poison : uuidv7())),
+      );
+      const bad = others[7] as EventEnvelope;
+      await bus.publish(others);
+      await waitFor('every event to be delivered', () => c.deliveries.length === 9);
+      release.resolve();
+
+      await waitFor('the poison event in the DLQ', async () => (await bus.deadLetterDepth(svc)) === 1);
+      // the eight were tried in one transaction, which the last one's failure rolled back
+      expect(log.transactions()).toContainEqual(others.map((e) => e.id));
+      const dead = await bus.listDeadLetters(svc);
+      expect(dead.map((d) => [d.id, d.attempts, d.reason])).toEqual([
+        [bad.id, TEST_RETRY.maxAttempts, 'Error: cannot apply this patient'],
+      ]);
+      await sleep(QUIET_MS);
+      // only the poison event was delivered again; every other one once, and applied once
+      expect(c.deliveries.filter((d) => d.id === bad.id).map((d) => d.attempt)).toEqual([1, 2, 3]);
+      for (const e of [first, ...others.slice(0, 7)]) {
+        expect(c.deliveries.filter((d) => d.id === e.id).map((d) => d.attempt)).toEqual([1]);
+        expect(await effectCount(e.id)).toBe(1);
+        expect(await inboxCount(svc, e.id)).toBe(1);
+      }
+      expect(await effectCount(bad.id)).toBe(0);
+      expect(await inboxCount(svc, bad.id)).toBe(0);
+    });
+
+    test('events about one aggregate stay in order when deliveries are grouped into transactions', async () => {
+      const svc = consumerName();
+      const log = transactionLog();
+      const c = effectConsumer(db, svc, undefined, { during: (tx, envelope) => log.record(tx, envelope) });
+      await bus.subscribe({ consumer: svc, types: ['patient.updated.v1'], handler: c.handler });
+      const subjects = Array.from({ length: 8 }, () => uuidv7());
+      const events = [];
+      for (let v = 1; v <= 10; v++)
+        for (const subject of subjects) events.push(await produce(producer.db, updated(subject, v)));
+      expect(await relay.drain()).toBe(80);
+      await waitFor('80 effects', async () => (await effectsOf(db, svc)).length === 80, 30_000);
+      const effects = await effectsOf(db, svc);
+      for (const subject of subjects) {
+        expect(effects.filter((e) => e.subject === subject).map((e) => e.version)).toEqual(
+          Array.from({ length: 10 }, (_, k) => k + 1),
+        );
+      }
+      // grouping happened, and never put two events of one aggregate in one transaction
+      const transactions = log.transactions();
+      expect(Math.max(...transactions.map((t) => t.length))).toBeGreaterThan(1);
+      const subjectOf = new Map(events.map((e) => [e.id, e.subject]));
+      for (const t of transactions) expect(new Set(t.map((id) => subjectOf.get(id))).size).toBe(t.length);
+      expect(c.completed).toHaveLength(80);
     });
 
     test('stopConsuming waits for handlers in flight and takes no new deliveries', async () => {

@@ -10,6 +10,7 @@ import {
   uuidv7,
   type Db,
   type EventHandler,
+  type InboxOptions,
   type Migration,
   type NewEvent,
   type ServiceDeps,
@@ -83,18 +84,30 @@ export async function recordEffect(tx: Tx, consumer: string, envelope: EventEnve
   ]);
 }
 
-/** An inbox-backed consumer whose effect is `recordEffect`, counting every delivery it is given. */
+/**
+ * An inbox-backed consumer whose effect is `recordEffect`, counting every delivery it is given.
+ * `before` runs ahead of the inbox; `opts.during` inside the inbox transaction, before the effect
+ * (a throw there fails the transaction, and with it the batch it is part of).
+ */
 export function effectConsumer(
   db: Db,
   consumer: string,
   before?: (envelope: EventEnvelope, attempt: number) => Promise<void> | void,
+  opts: {
+    during?: (tx: Tx, envelope: EventEnvelope) => Promise<void> | void;
+    inbox?: Pick<InboxOptions, 'maxBatch' | 'maxTransactions' | 'metrics'>;
+  } = {},
 ): { handler: EventHandler; deliveries: Delivery[]; completed: Delivery[] } {
   const deliveries: Delivery[] = [];
   const completed: Delivery[] = [];
   const inner = inboxHandler({
     db,
     consumer,
-    handle: (tx, envelope) => recordEffect(tx, consumer, envelope),
+    ...opts.inbox,
+    handle: async (tx, envelope) => {
+      await opts.during?.(tx, envelope);
+      await recordEffect(tx, consumer, envelope);
+    },
   });
   return {
     deliveries,
@@ -172,6 +185,25 @@ export async function within<T>(what: string, promise: Promise<T>, timeoutMs = 1
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The transactions an inbox ran, each as the ids whose effect it began, in order: shows which
+ * deliveries were grouped into one commit.
+ */
+export function transactionLog(): {
+  record(tx: Tx, envelope: EventEnvelope): void;
+  transactions(): string[][];
+} {
+  const byTx = new Map<Tx, string[]>();
+  return {
+    record(tx, envelope) {
+      const ids = byTx.get(tx) ?? [];
+      ids.push(envelope.id);
+      byTx.set(tx, ids);
+    },
+    transactions: () => [...byTx.values()],
+  };
 }
 
 /** How long a test watches for something that must NOT happen before it checks. */

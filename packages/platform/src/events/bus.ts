@@ -44,6 +44,13 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, delaysMs: [1_000, 5_000, 30_000, 120_000] };
 
+/**
+ * Unacked deliveries per consumer (`EVENT_PREFETCH`), which is also how many handlers may run at
+ * once (one per subject at most). Large enough that the inbox can group one batch of deliveries
+ * into a transaction while the previous batch commits (events/consumer.ts).
+ */
+export const DEFAULT_PREFETCH = 64;
+
 export interface EventBus {
   readonly kind: 'rabbitmq' | 'in-process';
   /** Resolves once the broker has confirmed every envelope, in the order given. */

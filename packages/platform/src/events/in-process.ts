@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@hms/contracts';
 import {
+  DEFAULT_PREFETCH,
   DEFAULT_RETRY,
   PermanentEventError,
   failureReason,
@@ -53,7 +54,7 @@ export class InProcessBus implements EventBus {
     if (this.consumers.has(sub.consumer)) throw new Error(`${sub.consumer} already subscribed`);
     this.consumers.set(sub.consumer, {
       sub,
-      executor: new KeyedSerialExecutor(this.opts.prefetch ?? 16),
+      executor: new KeyedSerialExecutor(this.opts.prefetch ?? DEFAULT_PREFETCH),
       deadLetters: [],
     });
   }

@@ -8,6 +8,7 @@ import amqp, {
 } from 'amqplib';
 import type { Logger } from 'pino';
 import {
+  DEFAULT_PREFETCH,
   DEFAULT_RETRY,
   PermanentEventError,
   failureReason,
@@ -41,7 +42,67 @@ interface Consumer {
   sub: Subscription;
   executor: KeyedSerialExecutor;
   channel?: Channel;
+  acks?: ChannelAcks;
   tag?: string;
+}
+
+/**
+ * The acks of one consuming channel, coalesced: what finished during one turn of the event loop
+ * is acked at its end, the run of finished deliveries from the oldest unsettled one with a single
+ * `multiple` ack, any others one by one. A delivery still being handled is never covered.
+ */
+class ChannelAcks {
+  /** Delivered and not yet acked or nacked, in delivery order (tags only grow on a channel). */
+  private readonly unsettled = new Map<number, ConsumeMessage>();
+  private readonly finished = new Set<number>();
+  private pending = false;
+
+  constructor(private readonly ch: Channel) {}
+
+  received(msg: ConsumeMessage): void {
+    this.unsettled.set(msg.fields.deliveryTag, msg);
+  }
+
+  ack(msg: ConsumeMessage): void {
+    this.finished.add(msg.fields.deliveryTag);
+    if (this.pending) return;
+    this.pending = true;
+    setImmediate(() => this.flush());
+  }
+
+  nack(msg: ConsumeMessage): void {
+    this.unsettled.delete(msg.fields.deliveryTag);
+    this.finished.delete(msg.fields.deliveryTag);
+    this.settle(() => this.ch.nack(msg, false, true));
+  }
+
+  /** Sends the acks due now. */
+  flush(): void {
+    this.pending = false;
+    if (this.finished.size === 0) return;
+    let upTo: ConsumeMessage | undefined;
+    for (const [tag, msg] of this.unsettled) {
+      if (!this.finished.has(tag)) break;
+      upTo = msg;
+      this.unsettled.delete(tag);
+      this.finished.delete(tag);
+    }
+    if (upTo) this.settle(() => this.ch.ack(upTo, true));
+    for (const tag of this.finished) {
+      const msg = this.unsettled.get(tag);
+      this.unsettled.delete(tag);
+      if (msg) this.settle(() => this.ch.ack(msg));
+    }
+    this.finished.clear();
+  }
+
+  private settle(send: () => void): void {
+    try {
+      send();
+    } catch {
+      // the channel closed: the broker redelivers whatever it had not been told of
+    }
+  }
 }
 
 /**
@@ -98,13 +159,17 @@ export class RabbitBus implements EventBus {
     return this.opts.retry ?? DEFAULT_RETRY;
   }
 
+  private get prefetch(): number {
+    return this.opts.prefetch ?? DEFAULT_PREFETCH;
+  }
+
   private async open(): Promise<void> {
     const conn = await amqp.connect(this.opts.url, { timeout: 5000 });
     conn.on('error', () => undefined); // 'close' follows; handled there
     conn.on('close', () => {
       if (this.conn !== conn) return;
       this.conn = this.pub = this.admin = undefined;
-      for (const c of this.consumers.values()) c.channel = c.tag = undefined;
+      for (const c of this.consumers.values()) c.channel = c.acks = c.tag = undefined;
       if (!this.closed) {
         this.opts.logger.warn('broker connection lost; reconnecting');
         this.scheduleReconnect();
@@ -178,7 +243,7 @@ export class RabbitBus implements EventBus {
 
   async subscribe(sub: Subscription): Promise<void> {
     if (this.consumers.has(sub.consumer)) throw new Error(`${sub.consumer} already subscribed`);
-    const c: Consumer = { sub, executor: new KeyedSerialExecutor(this.opts.prefetch ?? 16) };
+    const c: Consumer = { sub, executor: new KeyedSerialExecutor(this.prefetch) };
     this.consumers.set(sub.consumer, c);
     if (this.conn && this.consuming) await this.startConsumer(c);
   }
@@ -203,15 +268,18 @@ export class RabbitBus implements EventBus {
       });
     }
     await ch.assertQueue(this.dlqOf(name), { durable: true });
-    await ch.prefetch(this.opts.prefetch ?? 16);
+    await ch.prefetch(this.prefetch);
+    const acks = new ChannelAcks(ch);
     const { consumerTag } = await ch.consume(this.queueOf(name), (msg) => {
-      if (msg) this.onMessage(c, ch, msg);
+      if (msg) this.onMessage(c, acks, msg);
     });
     c.channel = ch;
+    c.acks = acks;
     c.tag = consumerTag;
   }
 
-  private onMessage(c: Consumer, ch: Channel, msg: ConsumeMessage): void {
+  private onMessage(c: Consumer, acks: ChannelAcks, msg: ConsumeMessage): void {
+    acks.received(msg);
     const attempt = Number((msg.properties.headers ?? {})[ATTEMPT] ?? 1) || 1;
     let envelope: EventEnvelope;
     try {
@@ -219,7 +287,13 @@ export class RabbitBus implements EventBus {
       if (typeof envelope !== 'object' || typeof envelope.subject !== 'string')
         throw new Error('not an envelope');
     } catch {
-      void this.deadLetter(c, ch, msg, attempt, 'PermanentEventError: message is not a JSON event envelope');
+      void this.deadLetter(
+        c,
+        acks,
+        msg,
+        attempt,
+        'PermanentEventError: message is not a JSON event envelope',
+      );
       return;
     }
     void c.executor
@@ -227,16 +301,16 @@ export class RabbitBus implements EventBus {
       .then(
         () => {
           this.opts.metrics?.consumed.inc({ consumer: c.sub.consumer, type: envelope.type });
-          ch.ack(msg);
+          acks.ack(msg);
         },
-        (err: unknown) => this.failed(c, ch, msg, envelope, attempt, err),
+        (err: unknown) => this.failed(c, acks, msg, envelope, attempt, err),
       )
       .catch(() => undefined); // the channel died: the broker redelivers the unacked message
   }
 
   private async failed(
     c: Consumer,
-    ch: Channel,
+    acks: ChannelAcks,
     msg: ConsumeMessage,
     envelope: EventEnvelope,
     attempt: number,
@@ -244,7 +318,7 @@ export class RabbitBus implements EventBus {
   ): Promise<void> {
     const labels = { consumer: c.sub.consumer, type: envelope.type };
     if (err instanceof PermanentEventError || attempt >= this.retry.maxAttempts) {
-      await this.deadLetter(c, ch, msg, attempt, failureReason(err), envelope);
+      await this.deadLetter(c, acks, msg, attempt, failureReason(err), envelope);
       return;
     }
     try {
@@ -257,15 +331,15 @@ export class RabbitBus implements EventBus {
         envelope,
       );
       this.opts.metrics?.retried.inc(labels);
-      ch.ack(msg);
+      acks.ack(msg);
     } catch {
-      ch.nack(msg, false, true);
+      acks.nack(msg);
     }
   }
 
   private async deadLetter(
     c: Consumer,
-    ch: Channel,
+    acks: ChannelAcks,
     msg: ConsumeMessage,
     attempt: number,
     reason: string,
@@ -286,9 +360,9 @@ export class RabbitBus implements EventBus {
         env,
       );
       this.opts.metrics?.deadLettered.inc({ consumer: c.sub.consumer, type: env.type });
-      ch.ack(msg);
+      acks.ack(msg);
     } catch {
-      ch.nack(msg, false, true);
+      acks.nack(msg);
     }
   }
 
@@ -366,6 +440,7 @@ export class RabbitBus implements EventBus {
       if (c.channel && c.tag) await c.channel.cancel(c.tag).catch(() => undefined);
     }
     await Promise.all([...this.consumers.values()].map((c) => c.executor.drain()));
+    for (const c of this.consumers.values()) c.acks?.flush(); // before the channel may close
   }
 
   /** Deletes this namespace's exchange and queues (tests). */

@@ -230,6 +230,17 @@ describe('HTTP kit', () => {
       expect(JSON.parse(raw.split('\r\n\r\n')[1] ?? '')).toMatchObject({ status: 400 });
     });
 
+    test('one line per request: its id, route template, status and caller, never the query', async () => {
+      const res = await call(`${url}/api/v1/nothing-here?name=Lovelace`, {
+        headers: { 'x-request-id': 'req-line-1' },
+      });
+      expect(res.status).toBe(404);
+      await expect
+        .poll(() => logs().find((l) => l.msg === 'request' && l.reqId === 'req-line-1'))
+        .toMatchObject({ level: 'info', method: 'GET', route: 'unmatched', status: 404 });
+      expect(JSON.stringify(logs())).not.toContain('Lovelace');
+    });
+
     test('an unknown error answers a bare 500, logged with the request id', async () => {
       const res = await call(`${url}/api/v1/boom`, { headers: { authorization: reader } });
       expectProblem(res, 500, 'internal');

@@ -220,6 +220,11 @@ export function createHttpServer(opts: HttpServerOptions): App {
     if (cfg.permission) requirePermission(request.principal, cfg.permission);
   });
 
+  // The one line per request: its fields are fixed and hold no patient data (the route template,
+  // never the URL with its query), so it skips the redaction pass every other line goes through,
+  // which was a visible part of a request's CPU.
+  const accessLog = opts.logger.child({}, { redact: [] });
+
   let closing = false;
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
@@ -236,8 +241,9 @@ export function createHttpServer(opts: HttpServerOptions): App {
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
-    request.log.info(
+    accessLog.info(
       {
+        reqId: request.id,
         method: request.method,
         route,
         status: reply.statusCode,

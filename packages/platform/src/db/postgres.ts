@@ -1,15 +1,24 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { Lru } from '../lru.js';
 import type { Db, QueryOptions, QueryResult, Queryable, Tx } from './types.js';
 import { assertSchemaName } from './types.js';
 
 const { Pool, types } = pg;
 
+/** Statement names of the texts prepared so far (a service has a few dozen; bounded all the same). */
+const statementNames = new Lru<string, string>(1000);
+
 /** A query for `pg`: named after a hash of its text when it is to be prepared. */
 export function pgQueryConfig(sql: string, params: readonly unknown[], opts?: QueryOptions): pg.QueryConfig {
-  const name = opts?.prepare
-    ? `hms_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`
-    : undefined;
+  let name: string | undefined;
+  if (opts?.prepare) {
+    name = statementNames.get(sql);
+    if (name === undefined) {
+      name = `hms_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}`;
+      statementNames.set(sql, name);
+    }
+  }
   return { text: sql, values: params as unknown[], name };
 }
 

@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
     patients: { type: 'string', default: '1000000' },
     requests: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '6' },
     seed: { type: 'string', default: '42' },
     'max-seconds': { type: 'string', default: '180' },
     scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
@@ -54,7 +54,7 @@ if (args.help) {
   --patients N        seeded patients (default 1000000; another N reseeds ${DATABASE})
   --requests R        measured requests per scenario and side (default 2000)
   --warmup W          warm-up requests per scenario and side, not measured (default 200)
-  --concurrency C     connections / requests in flight (default 10)
+  --concurrency C     connections / requests in flight (default 6: the fewest that reach full throughput on 2 cores)
   --seed S            seed of the query draw (default 42)
   --max-seconds T     time bound of each measured phase (default 180)
   --scenarios LIST    ${SCENARIOS.map((s) => s.name).join(',')}

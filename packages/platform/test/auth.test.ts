@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -220,6 +222,40 @@ describe('key rotation through the JWKS file', () => {
       expect(await get(oldToken)).toBe(401);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('a JWKS served over HTTP (the auth service in cluster mode)', () => {
+  test('verifies against the fetched keys, once per token, and refuses a key id it does not publish', async () => {
+    const keys = await createTestKeys();
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches += 1;
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [keys.publicJwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const verifier = createTokenVerifier({
+        jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+        issuer: TEST_ISSUER,
+        audience: TEST_AUDIENCE,
+      });
+      const token = await keys.mint({ roles: ['nurse'] });
+      for (let i = 0; i < 3; i++) expect((await verifier.verify(token)).roles).toEqual(['nurse']);
+      const other = await keys.mint({ roles: ['physician'] });
+      expect((await verifier.verify(other)).roles).toEqual(['physician']);
+      expect(fetches).toBe(1); // jose keeps the set (10 min) and the cache keeps the tokens
+
+      const stranger = await generateKeyPair('ES256');
+      await expect(
+        verifier.verify(await mintToken(stranger.privateKey, 'never-published', { roles: ['admin'] })),
+      ).rejects.toMatchObject({ status: 401 });
+    } finally {
+      server.close();
     }
   });
 });

@@ -168,7 +168,8 @@ export async function startBenchService(
     view?: (db: Db) => Db;
   },
 ): Promise<BenchService> {
-  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: opts.logFile, sync: true }));
+  // written asynchronously, as createLogger writes stdout
+  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: opts.logFile, sync: false }));
   const metrics = createMetrics(mod.name, { processMetrics: true });
   const db = new PostgresDb({ url: opts.databaseUrl, schema: mod.name, poolMax: opts.poolMax });
   const relayDb = relayDatabase(opts.databaseUrl, mod.name);

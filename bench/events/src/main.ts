@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PREFETCH } from '@hms/platform';
+import { intArg } from '@hms/testkit';
 import pg from 'pg';
 import { RawPublisher } from './baseline.js';
 import { ConsumerProcess } from './consumer-process.js';
@@ -24,6 +25,8 @@ import { latencyOf, openLoop, wallMs, type Latency } from './stats.js';
 
 const TARGET_EVENTS_PER_SEC = 3000;
 const TARGET_P99_MS = 100;
+/** The offered rate the issue's latency target is stated at. */
+const TARGET_RATE = 1000;
 const RESULTS_DIR = new URL('../../results/', import.meta.url);
 
 const { values: args } = parseArgs({
@@ -63,20 +66,13 @@ if (args.help) {
   process.exit(0);
 }
 
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be an integer in [${min}, ${max}]`);
-  return n;
-}
-
 const cfg = {
-  events: int('events', args.events, 100, 10_000_000),
-  producers: int('producers', args.producers, 1, 1024),
-  pool: int('pool', args.pool, 1, 200),
-  rate: int('rate', args.rate, 1, 100_000),
-  seconds: int('seconds', args.seconds, 1, 3600),
-  warmup: int('warmup', args.warmup, 0, 1_000_000),
+  events: intArg('events', args.events, 100, 10_000_000),
+  producers: intArg('producers', args.producers, 1, 1024),
+  pool: intArg('pool', args.pool, 1, 200),
+  rate: intArg('rate', args.rate, 1, 100_000),
+  seconds: intArg('seconds', args.seconds, 1, 3600),
+  warmup: intArg('warmup', args.warmup, 0, 1_000_000),
   server: args.server,
   amqp: args.amqp,
 };
@@ -428,7 +424,9 @@ const targets = {
 log(
   `target end-to-end >= ${TARGET_EVENTS_PER_SEC} events/s: ${targets.eventsPerSec.measured >= TARGET_EVENTS_PER_SEC ? 'MET' : 'MISSED'}` +
     ` (${full.throughput.eventsPerSec.toFixed(0)})\n` +
-    `target p99 <= ${TARGET_P99_MS} ms at ${cfg.rate}/s: ${targets.p99Ms.measured <= TARGET_P99_MS ? 'MET' : 'MISSED'} (${ms(full.latency.p99)} ms)`,
+    (cfg.rate === TARGET_RATE
+      ? `target p99 <= ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: ${targets.p99Ms.measured <= TARGET_P99_MS ? 'MET' : 'MISSED'} (${ms(full.latency.p99)} ms)`
+      : `target p99 <= ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: not measured (this run offered ${cfg.rate}/s; p99 ${ms(full.latency.p99)} ms)`),
 );
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const out = new URL(`events-${stamp}.json`, RESULTS_DIR);

@@ -1,16 +1,11 @@
+import { percentile } from '@hms/testkit';
+
 /** Latency figures of one measured phase: every sample kept, nothing averaged away. */
 export interface Latency {
   samples: number;
   p50: number;
   p99: number;
   max: number;
-}
-
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? NaN;
 }
 
 export function latencyOf(values: readonly number[]): Latency {

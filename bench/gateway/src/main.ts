@@ -14,9 +14,16 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createTestKeys } from '@hms/testkit';
+import {
+  closedLoop,
+  createTestKeys,
+  intArg,
+  machineTicks,
+  processTicks,
+  summarize,
+  type Stats,
+} from '@hms/testkit';
 import { Pool } from 'undici';
-import { closedLoop, machineTicks, processTicks, summarize, type Stats } from './load.js';
 import type { ChildConfig, FromChild } from './protocol.js';
 import { databaseUrl, ensureSeeded, patientIds } from './seed.js';
 import { summarizeProfile } from './profile.js';
@@ -31,11 +38,11 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
   },
 });
-const PATIENTS = Number(args.patients);
-const REQUESTS = Number(args.requests);
-const WARMUP = Number(args.warmup);
-const CONNECTIONS = Number(args.connections);
-const MAX_MS = Number(args['max-seconds']) * 1000;
+const PATIENTS = intArg('patients', args.patients, 1, 10_000_000);
+const REQUESTS = intArg('requests', args.requests, 1, 10_000_000);
+const WARMUP = intArg('warmup', args.warmup, 0, 10_000_000);
+const CONNECTIONS = intArg('connections', args.connections, 1, 10_000);
+const MAX_MS = intArg('max-seconds', args['max-seconds'], 1, 3600) * 1000;
 const PG_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DB_NAME = 'hms_bench_gateway';

@@ -11,11 +11,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loggerOptions, pgQueryConfig, PostgresDb } from '@hms/platform';
-import { createTestKeys } from '@hms/testkit';
+import {
+  closedLoop,
+  createTestKeys,
+  intArg,
+  othersCpu,
+  summarize,
+  type Operation,
+  type Stats,
+} from '@hms/testkit';
 import pg from 'pg';
 import { destination, pino } from 'pino';
 import { Pool as HttpPool } from 'undici';
-import { closedLoop, othersCpu, summarize, type Operation, type Stats } from './load.js';
 import { databaseUrl, ensureSeeded } from './seed.js';
 import { recordingDb, startPatientService, type Captured } from './service.js';
 import { drawQueries, nameTokens, SCENARIOS, type Query, type ScenarioName } from './workload.js';
@@ -73,23 +80,16 @@ if (args.help) {
   process.exit(0);
 }
 
-function int(name: string, value: string, min: number, max: number): number {
-  const n = Number(value.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new Error(`--${name} must be an integer in [${min}, ${max}]`);
-  return n;
-}
-
 const cfg = {
-  patients: int('patients', args.patients, 1000, 50_000_000),
-  requests: int('requests', args.requests, 1, 1_000_000),
-  warmup: int('warmup', args.warmup, 0, 1_000_000),
-  concurrency: int('concurrency', args.concurrency, 1, 200),
-  seed: int('seed', args.seed, 0, 2 ** 31),
-  maxSeconds: int('max-seconds', args['max-seconds'], 1, 3600),
-  waitQuietSeconds: int('wait-quiet', args['wait-quiet'], 0, 86_400),
-  writes: int('writes', args.writes, 0, 1_000_000),
-  writesPreload: int('writes-preload', args['writes-preload'], 1000, 10_000_000),
+  patients: intArg('patients', args.patients, 1000, 50_000_000),
+  requests: intArg('requests', args.requests, 1, 1_000_000),
+  warmup: intArg('warmup', args.warmup, 0, 1_000_000),
+  concurrency: intArg('concurrency', args.concurrency, 1, 200),
+  seed: intArg('seed', args.seed, 0, 2 ** 31),
+  maxSeconds: intArg('max-seconds', args['max-seconds'], 1, 3600),
+  waitQuietSeconds: intArg('wait-quiet', args['wait-quiet'], 0, 86_400),
+  writes: intArg('writes', args.writes, 0, 1_000_000),
+  writesPreload: intArg('writes-preload', args['writes-preload'], 1000, 10_000_000),
   scenarios: args.scenarios.split(',').map((s) => s.trim()) as ScenarioName[],
   explain: args.explain
     .split(',')

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { allMigrations, prepareDatabase, PostgresDb } from '@hms/platform';
-import { patientService } from '@hms/patient';
+import { formatMrn, patientService } from '@hms/patient';
 import pg from 'pg';
 import { FAMILY, FEMALE_GIVEN, MALE_GIVEN } from './names.js';
 
@@ -18,24 +18,9 @@ const SEED_VERSION = 1;
 /** First MRN sequence number, as `patient_mrn_seq` starts (migrations/001_patients.sql). */
 export const MRN_BASE = 1_000_000;
 
-/** Luhn check digit, as the Patient service computes it (domain/patient.ts `formatMrn`). */
-export function luhnDigit(digits: string): number {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return (10 - (sum % 10)) % 10;
-}
-
 /** MRN of the n-th seeded patient (1-based): `MRN` + 8 digits + check digit. */
 export function mrnOf(n: number): string {
-  const digits = String(MRN_BASE + n).padStart(8, '0');
-  return `MRN${digits}${luhnDigit(digits)}`;
+  return formatMrn(MRN_BASE + n);
 }
 
 export interface SeedReport {
@@ -145,7 +130,11 @@ SELECT
   1, created, created
 FROM people`;
 
-/** Luhn over 8 digits (rightmost first, every other digit doubled), as a session-local function. */
+/**
+ * Luhn over 8 digits (rightmost first, every other digit doubled), as a session-local function:
+ * the set-based insert needs it in SQL. Every run checks it against the service's own `formatMrn`
+ * (workload.ts looks up seeded patients by `mrnOf`, and fails if one is missing).
+ */
 const LUHN_FN = `
 CREATE OR REPLACE FUNCTION pg_temp.luhn(d text) RETURNS int LANGUAGE sql IMMUTABLE STRICT AS $$
   SELECT (10 - ((

@@ -1,7 +1,7 @@
 import { patientService } from '@hms/patient';
 import { allMigrations, migrate, PostgresDb, uuidv7 } from '@hms/platform';
 import pg from 'pg';
-import { othersCpu, percentile } from './load.js';
+import { othersCpu, percentile } from '@hms/testkit';
 import { FAMILY, FEMALE_GIVEN } from './names.js';
 import { databaseUrl, insertPatients } from './seed.js';
 

@@ -19,3 +19,6 @@ export const patientService: ServiceModule = {
     return app;
   },
 };
+
+/** The MRN format (`MRN` + 8 digits + Luhn check digit), for tools that generate patients. */
+export { formatMrn } from './domain/patient.js';

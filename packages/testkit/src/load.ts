@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 
 /**
+ * The benchmarks' load generator and CPU accounting (bench/*): nothing here is used by tests.
+ */
+
+/**
  * Closed-loop load: `concurrency` workers each send one request, wait for its complete answer,
  * and send the next, until `count` requests are done or `maxMs` has passed. Every request's
  * latency is recorded (nothing sampled, nothing averaged away).
@@ -91,7 +95,7 @@ export function summarize(r: RunResult): Stats {
   };
 }
 
-async function machineTicks(): Promise<{ total: number; busy: number } | undefined> {
+export async function machineTicks(): Promise<{ total: number; busy: number } | undefined> {
   try {
     const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
     const v = line.trim().split(/\s+/).slice(1).map(Number);
@@ -102,7 +106,7 @@ async function machineTicks(): Promise<{ total: number; busy: number } | undefin
   }
 }
 
-async function processTicks(pid: number): Promise<number | undefined> {
+export async function processTicks(pid: number): Promise<number | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -134,4 +138,12 @@ export async function othersCpu<T>(
   if (!m0 || !m1 || m1.total === m0.total) return { value, othersPct: undefined };
   const others = Math.max(0, m1.busy - m0.busy - oursTicks) / (m1.total - m0.total);
   return { value, othersPct: Math.round(others * 1000) / 10 };
+}
+
+/** A benchmark's integer option (`_` allowed as a separator), refused unless within [min, max]. */
+export function intArg(name: string, value: string, min: number, max: number): number {
+  const n = Number(value.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`--${name} must be an integer in [${min}, ${max}]`);
+  return n;
 }

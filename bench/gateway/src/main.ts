@@ -185,8 +185,10 @@ try {
   await stopChild(bare.child);
 
   // (b) gateway → Patient service
-  const patient = await startChild('patient');
-  const profileDir = fileURLToPath(new URL(`gateway-${runId}/`, PROFILE_DIR));
+  const profileDir = (role: string) => fileURLToPath(new URL(`${role}-${runId}/`, PROFILE_DIR));
+  const profiling = (role: string) =>
+    args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir(role)] : [];
+  const patient = await startChild('patient', {}, profiling('patient'));
   const gateway = await startChild(
     'gateway',
     {
@@ -195,7 +197,7 @@ try {
       RATE_LIMIT_PRINCIPAL: HUGE_RATE,
       RATE_LIMIT_PREFIX: `hms-bench-gw:${runId}:rl`,
     },
-    args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+    profiling('gateway'),
   );
   const auth = { authorization: `Bearer ${token}` };
   // the gateway learns the routes' permissions from the service's OpenAPI document: wait for it
@@ -255,19 +257,21 @@ try {
     `b/a throughput ${ratio.toFixed(2)}; target b/a ≥ 0.5 and p99(b) ≤ 25 ms: ${met ? 'met' : 'NOT met'}\n`,
   );
 
-  let profile: ReturnType<typeof summarizeProfile> | undefined;
-  if (args.profile) {
-    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-    if (file) {
-      profile = summarizeProfile(readFileSync(profileDir + file, 'utf8'));
-      process.stdout.write(`gateway CPU profile: ${profileDir}${file}\n`);
-      process.stdout.write(`  top self time by module:\n`);
-      for (const m of profile.modules.slice(0, 12))
-        process.stdout.write(`    ${m.pct.toFixed(1).padStart(5)} %  ${m.name}\n`);
-      process.stdout.write(`  top self time by function:\n`);
-      for (const f of profile.functions.slice(0, 15))
-        process.stdout.write(`    ${f.pct.toFixed(1).padStart(5)} %  ${f.name}\n`);
-    }
+  // written by each process as it exits (stopChild above)
+  const profiles: Record<string, ReturnType<typeof summarizeProfile>> = {};
+  for (const role of args.profile ? ['gateway', 'patient'] : []) {
+    const dir = profileDir(role);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) continue;
+    const profile = summarizeProfile(readFileSync(dir + file, 'utf8'));
+    profiles[role] = profile;
+    process.stdout.write(`${role} CPU profile: ${dir}${file}\n`);
+    process.stdout.write(`  top self time by module:\n`);
+    for (const m of profile.modules.slice(0, 12))
+      process.stdout.write(`    ${m.pct.toFixed(1).padStart(5)} %  ${m.name}\n`);
+    process.stdout.write(`  top self time by function:\n`);
+    for (const f of profile.functions.slice(0, 15))
+      process.stdout.write(`    ${f.pct.toFixed(1).padStart(5)} %  ${f.name}\n`);
   }
 
   const out = new URL(`gateway-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, RESULTS_DIR);
@@ -294,10 +298,12 @@ try {
         c,
         ratio,
         target: { ratio: 0.5, p99Ms: 25, met },
-        profile: profile && {
-          modules: profile.modules.slice(0, 20),
-          functions: profile.functions.slice(0, 30),
-        },
+        profiles: Object.fromEntries(
+          Object.entries(profiles).map(([role, p]) => [
+            role,
+            { modules: p.modules.slice(0, 20), functions: p.functions.slice(0, 30) },
+          ]),
+        ),
       },
       null,
       2,

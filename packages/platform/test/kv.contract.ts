@@ -69,6 +69,47 @@ export function describeKvContract(
       expect(Math.max(...results)).toBe(50);
     });
 
+    it('takeBudget grants one unit at a time by default, then none until the window ends', async () => {
+      const budget = { limit: 3, windowMs: 300 };
+      const takes = [];
+      for (let i = 0; i < 4; i++) takes.push(await store.takeBudget('budget:one', budget));
+      expect(takes.map((t) => [t.granted, t.remaining])).toEqual([
+        [1, 2],
+        [1, 1],
+        [1, 0],
+        [0, 0],
+      ]);
+      for (const t of takes) {
+        expect(t.resetInMs).toBeGreaterThan(0);
+        expect(t.resetInMs).toBeLessThanOrEqual(300);
+      }
+      // a new window starts once this one has ended
+      await eventually(async () => (await store.takeBudget('budget:one', budget)).granted === 1, 2000);
+    });
+
+    it('takeBudget reserves a share of what is left, never more than is left', async () => {
+      const budget = { limit: 100, windowMs: 5000, share: 1 / 4, maxUnits: 10 };
+      const granted: number[] = [];
+      for (;;) {
+        const t = await store.takeBudget('budget:share', budget);
+        if (t.granted === 0) break;
+        granted.push(t.granted);
+      }
+      // 10 (capped) while a quarter of what is left is more; then a quarter; then single units
+      expect(granted.slice(0, 7)).toEqual([10, 10, 10, 10, 10, 10, 10]);
+      expect(granted.slice(7)).toEqual([7, 5, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1]);
+      expect(granted.reduce((a, b) => a + b, 0)).toBe(100);
+    });
+
+    it('takeBudget never grants more than the limit to concurrent takers', async () => {
+      const budget = { limit: 40, windowMs: 5000, share: 1 / 8, maxUnits: 4 };
+      const takes = await Promise.all(
+        Array.from({ length: 60 }, () => store.takeBudget('budget:race', budget)),
+      );
+      expect(takes.reduce((sum, t) => sum + t.granted, 0)).toBe(40);
+      expect(takes.filter((t) => t.granted === 0).length).toBeGreaterThan(0);
+    });
+
     it('scan answers every live key under a prefix and nothing else', async () => {
       await store.set('scan:x:1', 'one');
       await store.set('scan:x:2', 'two', 5000);

@@ -64,8 +64,16 @@ export const GatewayConfig = Type.Object({
   }),
   RATE_LIMIT_PREFIX: Type.String({
     pattern: '^[A-Za-z0-9:_-]{1,64}$',
-    default: 'hms:ratelimit',
-    description: 'key prefix of the rate-limit counters in Redis (shared by every gateway replica)',
+    default: 'ratelimit',
+    description:
+      "key prefix of the rate-limit counters in the store (in Redis, under the store's own prefix; shared by every gateway replica)",
+  }),
+  RATE_LIMIT_LEASE_MAX: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 32,
+    description:
+      'most units of a shared (Redis) budget one replica reserves at once, a sixteenth of what is left at most, spent without asking Redis again; 1 asks Redis on every request',
   }),
   CORS_ORIGINS: Type.String({
     default: '',

@@ -1,13 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import {
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  type RateLimiterAbstract,
-} from 'rate-limiter-flexible';
-import { CommonErrors, type KeyValueStore } from '@hms/platform';
+import { CommonErrors, Lru, MemoryStore, type Budget, type KeyValueStore } from '@hms/platform';
 import type { RateBudget } from './config.js';
 
 export interface RateLimitOptions {
@@ -21,40 +15,138 @@ export interface RateLimitOptions {
   /** The auth group (login, refresh, token), per client IP. */
   auth: RateBudget;
   authPaths: readonly string[];
+  /**
+   * Most units one replica reserves from a shared (Redis) budget at a time; 1 asks the store on
+   * every request. See `SharedLimiter`.
+   */
+  leaseMax: number;
   clientIp: (request: FastifyRequest) => string;
   logger: Logger;
 }
 
 /** Probes and scrapes are never limited. */
 const UNLIMITED = new Set(['/health/live', '/health/ready', '/metrics']);
+/** The share of what is left of a budget that one reservation may take. */
+const LEASE_SHARE = 1 / 16;
+/** Keys whose reservations a replica remembers (least recently used first out). */
+const LEASES_KEPT = 10_000;
+/** A failing store is reported at most this often. */
+const STORE_FAILURE_LOG_MS = 10_000;
 
-/** Memory limiters of gateways sharing one (embedded) store share their counters too. */
-const shared = new WeakMap<KeyValueStore, Map<string, RateLimiterMemory>>();
-
-function limiterFor(store: KeyValueStore, keyPrefix: string, budget: RateBudget): RateLimiterAbstract {
-  const base = { keyPrefix, points: budget.points, duration: budget.durationSec };
-  if (store.kind === 'redis') {
-    return new RateLimiterRedis({
-      ...base,
-      storeClient: (store as KeyValueStore & { client: unknown }).client, // RedisStore's ioredis
-      rejectIfRedisNotReady: true,
-      // Redis unreachable: each replica goes on counting on its own rather than opening the gates
-      insuranceLimiter: new RateLimiterMemory(base),
-    });
-  }
-  let byKey = shared.get(store);
-  if (!byKey) shared.set(store, (byKey = new Map<string, RateLimiterMemory>()));
-  const key = `${keyPrefix}|${budget.points}|${budget.durationSec}`;
-  let limiter = byKey.get(key);
-  if (!limiter) byKey.set(key, (limiter = new RateLimiterMemory(base)));
-  return limiter;
+interface Lease {
+  /** Reserved units not yet spent by this replica. */
+  left: number;
+  /** What the store had left once this replica's reservation was taken. */
+  remaining: number;
+  resetAt: number;
+  /** The store granted nothing: refused here until the window ends (it cannot end sooner). */
+  spent: boolean;
 }
 
-function headersOf(limit: number, res: RateLimiterRes): Record<string, string> {
+interface Spent {
+  remaining: number;
+  resetInMs: number;
+}
+
+class Refused extends Error {
+  constructor(readonly resetInMs: number) {
+    super('rate limited');
+  }
+}
+
+/**
+ * One fixed-window budget per key (client IP or principal), counted in the shared store so every
+ * gateway replica spends the same budget. With Redis, a replica reserves several units at once,
+ * a sixteenth of what is left and at most `leaseMax`, and spends them locally, so a busy key
+ * costs a Redis round trip every few requests rather than on each. A reservation is counted in
+ * Redis before any of it is spent, so replicas together never let more through than the limit;
+ * what one replica holds unspent when the window ends is lost, at most a sixteenth of what was
+ * left when it reserved, and near the limit every reservation is of one unit, exact. A spent
+ * budget is refused locally until its window ends. With the memory store (embedded mode, one
+ * process) every request takes one unit. When the store fails, this replica counts on its own
+ * in memory rather than opening the gates.
+ */
+class SharedLimiter {
+  private readonly leases = new Lru<string, Lease>(LEASES_KEPT);
+  private readonly taking = new Map<string, Promise<unknown>>();
+  private readonly budget: Budget;
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly fallback: KeyValueStore,
+    private readonly prefix: string,
+    rate: RateBudget,
+    leaseMax: number,
+    private readonly onStoreFailure: (err: unknown) => void,
+  ) {
+    const shared = store.kind === 'redis' && leaseMax > 1;
+    this.budget = {
+      limit: rate.points,
+      windowMs: rate.durationSec * 1000,
+      share: shared ? LEASE_SHARE : undefined,
+      maxUnits: shared ? leaseMax : undefined,
+    };
+  }
+
+  get limit(): number {
+    return this.budget.limit;
+  }
+
+  /** Spends one unit of `key`'s budget; throws `Refused` when it is spent. */
+  async consume(key: string): Promise<Spent> {
+    for (let waits = 0; ; waits++) {
+      const now = Date.now();
+      const lease = this.leases.get(key);
+      if (lease && lease.resetAt > now) {
+        if (lease.left > 0) {
+          lease.left--;
+          return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - now };
+        }
+        if (lease.spent) throw new Refused(lease.resetAt - now);
+      }
+      // another request of this key is already asking the store: its reservation may cover this one
+      const pending = this.taking.get(key);
+      if (pending && waits < 2) {
+        await pending;
+        continue;
+      }
+      const take = this.take(key);
+      if (!pending) this.taking.set(key, take);
+      try {
+        const t = await take;
+        const at = Date.now();
+        const current = this.leases.get(key);
+        const held = current && current.resetAt > at && !current.spent ? current.left : 0;
+        this.leases.set(key, {
+          left: held + Math.max(0, t.granted - 1),
+          remaining: t.remaining,
+          resetAt: at + t.resetInMs,
+          spent: t.granted === 0,
+        });
+        if (t.granted === 0) throw new Refused(t.resetInMs);
+        return { remaining: t.remaining + held + t.granted - 1, resetInMs: t.resetInMs };
+      } finally {
+        if (this.taking.get(key) === take) this.taking.delete(key);
+      }
+    }
+  }
+
+  private async take(key: string) {
+    const storeKey = `${this.prefix}:${key}`;
+    try {
+      return await this.store.takeBudget(storeKey, this.budget);
+    } catch (err) {
+      this.onStoreFailure(err);
+      return this.fallback.takeBudget(storeKey, { limit: this.budget.limit, windowMs: this.budget.windowMs });
+    }
+  }
+}
+
+function headersOf(limit: number, remaining: number, resetInMs: number): Record<string, string> {
   return {
     'ratelimit-limit': String(limit),
-    'ratelimit-remaining': String(Math.max(0, res.remainingPoints)),
-    'ratelimit-reset': String(Math.ceil(res.msBeforeNext / 1000)),
+    'ratelimit-remaining': String(Math.max(0, remaining)),
+    'ratelimit-reset': String(Math.max(1, Math.ceil(resetInMs / 1000))),
   };
 }
 
@@ -67,27 +159,41 @@ function headersOf(limit: number, res: RateLimiterRes): Record<string, string> {
  */
 export const rateLimit = fp<RateLimitOptions>(
   async (app, opts) => {
-    const ip = limiterFor(opts.store, `${opts.keyPrefix}:ip`, opts.ip);
-    const auth = limiterFor(opts.store, `${opts.keyPrefix}:auth`, opts.auth);
-    const principal = limiterFor(opts.store, `${opts.keyPrefix}:principal`, opts.principal);
+    let lastFailureLog = 0;
+    const onStoreFailure = (err: unknown) => {
+      const now = Date.now();
+      if (now - lastFailureLog < STORE_FAILURE_LOG_MS) return;
+      lastFailureLog = now;
+      opts.logger.warn({ err }, 'rate-limit store unavailable; this replica counts on its own meanwhile');
+    };
+    const fallback = new MemoryStore();
+    const limiter = (name: string, rate: RateBudget) =>
+      new SharedLimiter(
+        opts.store,
+        fallback,
+        `${opts.keyPrefix}:${name}`,
+        rate,
+        opts.leaseMax,
+        onStoreFailure,
+      );
+    const ip = limiter('ip', opts.ip);
+    const auth = limiter('auth', opts.auth);
+    const principal = limiter('principal', opts.principal);
     const authPaths = new Set(opts.authPaths);
 
-    const consume = async (limiter: RateLimiterAbstract, key: string, reply: FastifyReply) => {
-      let res: RateLimiterRes;
+    const consume = async (budget: SharedLimiter, key: string, reply: FastifyReply) => {
+      let spent: Spent;
       try {
-        res = await limiter.consume(key);
+        spent = await budget.consume(key);
       } catch (err) {
-        if (!(err instanceof RateLimiterRes)) {
-          opts.logger.warn({ err }, 'rate limiter unavailable; request let through');
-          return;
-        }
-        const retryAfter = String(Math.max(1, Math.ceil(err.msBeforeNext / 1000)));
+        if (!(err instanceof Refused)) throw err;
+        const retryAfter = String(Math.max(1, Math.ceil(err.resetInMs / 1000)));
         throw CommonErrors.rate_limited('too many requests; retry later', {
-          headers: { ...headersOf(limiter.points, err), 'retry-after': retryAfter },
+          headers: { ...headersOf(budget.limit, 0, err.resetInMs), 'retry-after': retryAfter },
         });
       }
       const current = Number(reply.getHeader('ratelimit-remaining') ?? Number.POSITIVE_INFINITY);
-      if (res.remainingPoints < current) reply.headers(headersOf(limiter.points, res));
+      if (spent.remaining < current) reply.headers(headersOf(budget.limit, spent.remaining, spent.resetInMs));
     };
 
     app.addHook('onRequest', async (request, reply) => {
@@ -101,6 +207,8 @@ export const rateLimit = fp<RateLimitOptions>(
     app.addHook('preHandler', async (request, reply) => {
       if (request.principal) await consume(principal, request.principal.sub, reply);
     });
+
+    app.addHook('onClose', async () => fallback.close());
   },
   { name: 'hms-gateway-rate-limit', fastify: '5.x' },
 );

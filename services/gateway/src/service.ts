@@ -107,6 +107,7 @@ export const gatewayService: ServiceModule = {
       principal: parseRate(cfg.RATE_LIMIT_PRINCIPAL),
       auth: parseRate(cfg.RATE_LIMIT_AUTH),
       authPaths: list(cfg.RATE_LIMIT_AUTH_PATHS),
+      leaseMax: cfg.RATE_LIMIT_LEASE_MAX,
       clientIp: (request) => client.ip(request),
       logger: deps.logger,
     });

@@ -9,10 +9,11 @@ import {
   type TestStore,
   testRedisUrl,
 } from '@hms/testkit';
+import { MemoryStore } from '@hms/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayService } from '../src/service.js';
 import { authStub } from './fixtures/auth-stub.js';
-import { PATIENTS, STARTUP_MS, expectProblem, gatewayEnv } from './helpers.js';
+import { PATIENTS, STARTUP_MS, expectProblem, gatewayEnv, uniqueWord } from './helpers.js';
 
 let keys: TestKeys;
 let store: TestStore;
@@ -146,11 +147,94 @@ describe('rate limits shared by every gateway replica', () => {
     'keeps the counters in Redis, where every replica sees them',
     async () => {
       expect(store.store.kind).toBe('redis');
-      const redis = (store.store as unknown as { client: { keys(p: string): Promise<string[]> } }).client;
-      const keysInRedis = await redis.keys(`${prefix}:*`);
+      const keysInRedis = [...(await store.store.scan(`${prefix}:`)).keys()];
       expect(keysInRedis.some((k) => k.startsWith(`${prefix}:auth`))).toBe(true);
       expect(keysInRedis.some((k) => k.startsWith(`${prefix}:principal`))).toBe(true);
       expect(keysInRedis.some((k) => k.startsWith(`${prefix}:ip`))).toBe(true);
     },
   );
+});
+
+describe('reservations of a large shared budget (Redis)', () => {
+  let pair: [RunningService, RunningService];
+  let leasePrefix: string;
+  beforeAll(async () => {
+    const env = gatewayEnv({
+      PATIENT_URL: patient.url,
+      AUTH_URL: auth.url,
+      GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
+      RATE_LIMIT_PRINCIPAL: '100/60',
+      RATE_LIMIT_IP: '100000/60',
+      RATE_LIMIT_LEASE_MAX: '4',
+    });
+    leasePrefix = env.RATE_LIMIT_PREFIX as string;
+    const [a, b] = await Promise.all([
+      startService(gatewayService, { keys, store: store.store, env }),
+      startService(gatewayService, { keys, store: store.store, env }),
+    ]);
+    pair = [a, b];
+  }, STARTUP_MS);
+  afterAll(async () => {
+    await Promise.all(pair.map((r) => r.close()));
+  });
+
+  it.skipIf(testRedisUrl() === undefined)(
+    'a replica reserves several units in Redis at once, and both together let exactly the limit through',
+    async () => {
+      const sub = `lease-${uniqueWord()}`;
+      const token = await keys.mint({ roles: ['nurse'], sub });
+      const headers = from('203.0.113.9');
+      const counter = async () => Number(await store.store.get(`${leasePrefix}:principal:${sub}`));
+
+      const first = await pair[0].request('GET', PATIENTS, { token, headers });
+      expect(first.status).toBe(200);
+      expect(first.headers.get('ratelimit-remaining')).toBe('99');
+      // a sixteenth of 100 is 6, capped at RATE_LIMIT_LEASE_MAX: 4 units counted in Redis at once
+      expect(await counter()).toBe(4);
+      // the next three on the same replica are spent from the reservation: Redis is not asked
+      for (let i = 0; i < 3; i++)
+        expect((await pair[0].request('GET', PATIENTS, { token, headers })).status).toBe(200);
+      expect(await counter()).toBe(4);
+
+      const statuses: number[] = [];
+      for (let i = 0; i < 140; i++)
+        statuses.push(
+          (await (pair[i % 2] as RunningService).request('GET', PATIENTS, { token, headers })).status,
+        );
+      // 4 above plus 96 here: never more than the limit, and nothing reserved is left unspent
+      // when requests keep coming through both replicas
+      expect(statuses.filter((s) => s === 200).length).toBe(96);
+      expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+      expect(await counter()).toBe(100);
+      for (const gw of pair) expectLimited(await gw.request('GET', PATIENTS, { token, headers }), 100);
+    },
+  );
+});
+
+describe('when the rate-limit store fails', () => {
+  it('each replica goes on counting on its own instead of letting everything through', async () => {
+    // a store that answers everything but rate limits, as Redis does when a command times out
+    const failing = new MemoryStore();
+    failing.takeBudget = () => Promise.reject(new Error('connection lost'));
+    const gw = await startService(gatewayService, {
+      keys,
+      store: failing,
+      env: gatewayEnv({
+        PATIENT_URL: patient.url,
+        AUTH_URL: auth.url,
+        GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
+        RATE_LIMIT_IP: '3/60',
+      }),
+    });
+    try {
+      const headers = from('203.0.113.10');
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await gw.request('GET', '/.well-known/jwks.json', { headers })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+    } finally {
+      await gw.close();
+      await failing.close();
+    }
+  });
 });

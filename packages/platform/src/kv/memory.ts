@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { KeyValueStore } from './types.js';
+import { unitsToTake, type Budget, type BudgetTake, type KeyValueStore } from './types.js';
 
 interface Entry {
   value: string;
@@ -59,6 +59,20 @@ export class MemoryStore implements KeyValueStore {
     const n = Number(e.value) + 1;
     e.value = String(n);
     return n;
+  }
+
+  async takeBudget(key: string, budget: Budget): Promise<BudgetTake> {
+    const now = Date.now();
+    let e = this.live(key);
+    if (!e) this.data.set(key, (e = { value: '0', expiresAt: now + budget.windowMs }));
+    const used = Number(e.value);
+    const granted = unitsToTake(budget, budget.limit - used);
+    e.value = String(used + granted);
+    return {
+      granted,
+      remaining: Math.max(0, budget.limit - used - granted),
+      resetInMs: Math.max(0, (e.expiresAt ?? now) - now),
+    };
   }
 
   async ttl(key: string): Promise<number | undefined> {

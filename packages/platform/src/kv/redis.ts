@@ -1,5 +1,33 @@
 import { Redis } from 'ioredis';
-import type { KeyValueStore } from './types.js';
+import type { Budget, BudgetTake, KeyValueStore } from './types.js';
+
+/**
+ * `takeBudget` in one round trip: KEYS[1] the counter; ARGV limit, windowMs, share, maxUnits. The
+ * units taken follow `unitsToTake`; the window starts with the first unit taken.
+ */
+const TAKE_BUDGET = `
+local limit = tonumber(ARGV[1])
+local used = tonumber(redis.call('get', KEYS[1]) or '0')
+local left = limit - used
+local units = 0
+if left > 0 then
+  units = math.floor(left * tonumber(ARGV[3]))
+  if units > tonumber(ARGV[4]) then units = tonumber(ARGV[4]) end
+  if units < 1 then units = 1 end
+  if units > left then units = left end
+  used = redis.call('incrby', KEYS[1], units)
+end
+local ttl = redis.call('pttl', KEYS[1])
+if ttl < 0 then
+  if units > 0 then redis.call('pexpire', KEYS[1], ARGV[2]) end
+  ttl = tonumber(ARGV[2])
+end
+return {units, limit - used, ttl}
+`;
+
+type WithTakeBudget = Redis & {
+  hmsTakeBudget(key: string, ...args: (string | number)[]): Promise<[number, number, number]>;
+};
 
 /**
  * Redis: every key under a prefix (default `hms:`), so several platforms or test runs can share
@@ -24,6 +52,7 @@ export class RedisStore implements KeyValueStore {
       enableAutoPipelining: true,
     });
     this.client.on('error', () => undefined); // reconnects on its own; callers see failed commands
+    this.client.defineCommand('hmsTakeBudget', { numberOfKeys: 1, lua: TAKE_BUDGET });
   }
 
   private k(key: string): string {
@@ -56,6 +85,18 @@ export class RedisStore implements KeyValueStore {
     const first = results?.[0];
     if (!first || first[0]) throw first?.[0] ?? new Error('redis INCR failed');
     return Number(first[1]);
+  }
+
+  async takeBudget(key: string, budget: Budget): Promise<BudgetTake> {
+    if (this.client.status !== 'ready') throw new Error('redis is not connected');
+    const [granted, remaining, resetInMs] = await (this.client as WithTakeBudget).hmsTakeBudget(
+      this.k(key),
+      budget.limit,
+      Math.max(1, Math.round(budget.windowMs)),
+      budget.share ?? 0,
+      budget.maxUnits ?? 1,
+    );
+    return { granted, remaining: Math.max(0, remaining), resetInMs: Math.max(0, resetInMs) };
   }
 
   async ttl(key: string): Promise<number | undefined> {

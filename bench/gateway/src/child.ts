@@ -23,6 +23,8 @@ import {
 } from '@hms/platform';
 import { TEST_AUDIENCE, TEST_ISSUER } from '@hms/testkit';
 import Fastify from 'fastify';
+import { createServer } from 'node:http';
+import { Pool } from 'undici';
 import pg from 'pg';
 import { destination, pino } from 'pino';
 import type { ChildConfig, FromChild, ToChild } from './protocol.js';
@@ -118,10 +120,47 @@ async function startKitService(mod: ServiceModule): Promise<{ url: string; close
   };
 }
 
+/**
+ * A reference, not a gateway: the least any Node proxy does per request (node:http server, one
+ * undici Pool to the service, headers passed through, small answers buffered as the gateway
+ * buffers them), with no check of any kind. What a hop costs on this machine by itself.
+ */
+async function startProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const pool = new Pool(target, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
+  const server = createServer((req, res) => {
+    const { host: _host, connection: _connection, ...headers } = req.headers;
+    pool
+      .request({ method: req.method as 'GET', path: req.url ?? '/', headers })
+      .then(async (answer) => {
+        const body = Buffer.from(await answer.body.arrayBuffer());
+        const { connection: _c, 'keep-alive': _k, ...out } = answer.headers;
+        res.writeHead(answer.statusCode, out);
+        res.end(body);
+      })
+      .catch(() => {
+        res.statusCode = 502;
+        res.end();
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('did not listen');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.close();
+    },
+  };
+}
+
 const server =
   config.role === 'bare'
     ? await startBare()
-    : await startKitService(config.role === 'gateway' ? gatewayService : patientService);
+    : config.role === 'proxy'
+      ? await startProxy(config.env.PATIENT_URL as string)
+      : await startKitService(config.role === 'gateway' ? gatewayService : patientService);
 
 process.on('message', (message: ToChild) => {
   if (message.kind !== 'stop') return;

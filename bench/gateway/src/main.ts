@@ -3,7 +3,9 @@
  * loopback, (a) from a bare Fastify + pg handler and (b) through the gateway to the Patient
  * service with a real ES256 token and every production check on (rate limits on Redis, deny-list
  * on Redis, the gateway's and the service's permission checks). Each server runs in a process of
- * its own. Prints req/s, p50, p99 and b/a; writes bench/results/gateway-<time>.json.
+ * its own. Two references beside them: (c) the Patient service called directly, and (d) a proxy that
+ * checks nothing (node:http + undici) in front of it, the least a Node hop costs. Prints req/s,
+ * p50, p99 and b/a; writes bench/results/gateway-<time>.json.
  *
  *   npm run bench:gateway -- [--patients 10000] [--requests 20000] [--warmup 3000]
  *                            [--connections 50] [--max-seconds 120] [--profile]
@@ -249,9 +251,26 @@ try {
     patient: patient.child.pid,
   });
   await stopChild(gateway.child);
+  // (d) the least a Node hop costs: a proxy that checks nothing, in front of the same service
+  const proxy = await startChild('proxy', { PATIENT_URL: patient.url });
+  const d = await measure(
+    '(d) minimal proxy → Patient service',
+    proxy.url,
+    (id) => `/api/v1/patients/${id}`,
+    auth,
+    {
+      proxy: proxy.child.pid,
+      patient: patient.child.pid,
+    },
+  );
+  await stopChild(proxy.child);
   await stopChild(patient.child);
 
   const ratio = b.stats.reqPerSec / a.stats.reqPerSec;
+  process.stdout.write(
+    `d/a throughput ${(d.stats.reqPerSec / a.stats.reqPerSec).toFixed(2)} (a hop that checks nothing); ` +
+      `b/d ${(b.stats.reqPerSec / d.stats.reqPerSec).toFixed(2)} (the gateway's checks and features)\n`,
+  );
   const met = ratio >= 0.5 && b.stats.p99 <= 25;
   process.stdout.write(
     `b/a throughput ${ratio.toFixed(2)}; target b/a ≥ 0.5 and p99(b) ≤ 25 ms: ${met ? 'met' : 'NOT met'}\n`,
@@ -288,7 +307,7 @@ try {
           warmup: WARMUP,
           connections: CONNECTIONS,
           maxSeconds: MAX_MS / 1000,
-          processes: 'load generator, bare server, Patient service, gateway: one process each',
+          processes: 'load generator, bare server, Patient service, gateway, minimal proxy: one process each',
           rateLimit: { ip: HUGE_RATE, principal: HUGE_RATE, store: 'redis' },
           seedReused: seed.reused,
         },
@@ -296,6 +315,7 @@ try {
         a,
         b,
         c,
+        d,
         ratio,
         target: { ratio: 0.5, p99Ms: 25, met },
         profiles: Object.fromEntries(

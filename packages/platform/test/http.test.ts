@@ -10,6 +10,7 @@ import {
   uuidv7,
   type App,
   type ReadinessCheck,
+  SECURITY_HEADERS,
 } from '@hms/platform';
 import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from '@hms/testkit';
 import { call, captureLogger, deferred, listen, type LogLine } from './helpers.js';
@@ -292,6 +293,9 @@ describe('HTTP kit', () => {
     test('sets security headers on success and on problems', async () => {
       for (const path of ['/health/live', '/api/v1/things', '/nowhere']) {
         const res = await call(`${url}${path}`);
+        for (const [name, value] of Object.entries(SECURITY_HEADERS))
+          expect(res.headers.get(name)).toBe(value);
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
         expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
         expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyRequest } from 'fastify';
+import { SECURITY_HEADERS } from '@hms/platform';
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), and `host`. */
 const HOP_BY_HOP = new Set([
@@ -29,8 +30,10 @@ const REPLACED = new Set([
 
 type Headers = Record<string, string | string[] | undefined>;
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const raw = Array.isArray(value) ? value.join(',') : (value ?? '');
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  // the usual values name no other header (and keep-alive and close are hop-by-hop anyway)
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
+  const raw = Array.isArray(value) ? value.join(',') : value;
   return new Set(
     raw
       .split(',')
@@ -39,12 +42,16 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
   );
 }
 
-function endToEnd(headers: Headers, extraDrop: Set<string>): Record<string, string | string[]> {
+/**
+ * The end-to-end headers of a message. Node and undici hand over header names in lower case, so
+ * they are compared as they are.
+ */
+function endToEnd(headers: Headers, drop: ReadonlySet<string>): Record<string, string | string[]> {
   const named = connectionTokens(headers.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const key = name.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(key) || named.has(key) || extraDrop.has(key)) continue;
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined || HOP_BY_HOP.has(key) || drop.has(key) || named?.has(key)) continue;
     out[key] = value;
   }
   return out;
@@ -108,7 +115,13 @@ export function upstreamHeaders(
   };
 }
 
-/** The upstream's response headers without the hop-by-hop ones. */
+/**
+ * The gateway sets these on every answer itself (the kit's server), with the same values the
+ * services send: copying the service's would only write each twice.
+ */
+const SET_BY_GATEWAY = new Set([...Object.keys(SECURITY_HEADERS), 'x-request-id']);
+
+/** The upstream's response headers without the hop-by-hop ones and those the gateway sets itself. */
 export function clientHeaders(headers: IncomingHttpHeaders | Headers): Record<string, string | string[]> {
-  return endToEnd(headers, new Set());
+  return endToEnd(headers, SET_BY_GATEWAY);
 }

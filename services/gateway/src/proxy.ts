@@ -6,7 +6,7 @@ import type { AccessControl } from './access.js';
 import type { RouteCatalog } from './catalog.js';
 import { clientHeaders, upstreamHeaders, type ClientAddress } from './forwarding.js';
 import { ROUTED } from './routes.js';
-import { BodyTooLargeError, type Upstreams } from './upstream.js';
+import { BodyTooLargeError, abandon, type Upstreams } from './upstream.js';
 
 export interface ProxyOptions {
   catalog: RouteCatalog;
@@ -73,9 +73,9 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
         'server.address': service,
       },
     );
-    const gone = new AbortController();
+    const controller = new AbortController();
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) gone.abort();
+      if (!reply.raw.writableFinished) abandon(controller);
       const failed = reply.statusCode >= 500 ? new Error('upstream call failed') : undefined;
       endSpan(span, failed, { 'http.response.status_code': reply.statusCode });
     });
@@ -85,7 +85,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
       headers: upstreamHeaders(request, opts.client, traceparent),
       body: hasBody ? limitedBody(request.raw, opts.bodyLimit) : undefined,
       retryable: !hasBody && IDEMPOTENT.has(request.method),
-      signal: gone.signal,
+      controller,
     });
     const headers = clientHeaders(res.headers);
     // A small answer of known length (most API answers) is read whole and written at once with

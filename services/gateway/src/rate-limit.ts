@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { CommonErrors, Lru, MemoryStore, type Budget, type KeyValueStore } from '@hms/platform';
@@ -92,26 +92,39 @@ class SharedLimiter {
     return this.budget.limit;
   }
 
-  /** Spends one unit of `key`'s budget; throws `Refused` when it is spent. */
-  async consume(key: string): Promise<Spent> {
-    for (let waits = 0; ; waits++) {
-      const now = Date.now();
-      const lease = this.leases.get(key);
-      if (lease && lease.resetAt > now) {
-        if (lease.left > 0) {
-          lease.left--;
-          return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - now };
-        }
-        if (lease.spent) throw new Refused(lease.resetAt - now);
-      }
-      // another request of this key is already asking the store: its reservation may cover this one
+  /**
+   * Spends one unit of `key`'s budget; throws `Refused` when it is spent. Answers at once, without
+   * a promise, when this replica's reservation covers it or already knows the budget is spent.
+   */
+  consume(key: string): Spent | Promise<Spent> {
+    return this.local(key) ?? this.consumeShared(key);
+  }
+
+  private local(key: string): Spent | undefined {
+    const now = Date.now();
+    const lease = this.leases.get(key);
+    if (!lease || lease.resetAt <= now) return undefined;
+    if (lease.left > 0) {
+      lease.left--;
+      return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - now };
+    }
+    if (lease.spent) throw new Refused(lease.resetAt - now);
+    return undefined;
+  }
+
+  private async consumeShared(key: string): Promise<Spent> {
+    for (;;) {
+      const spent = this.local(key);
+      if (spent) return spent;
+      // another request of this key is already asking the store: its reservation may cover this
+      // one (one question per key in flight; `take` settles, as the store fails fast)
       const pending = this.taking.get(key);
-      if (pending && waits < 2) {
+      if (pending) {
         await pending;
         continue;
       }
       const take = this.take(key);
-      if (!pending) this.taking.set(key, take);
+      this.taking.set(key, take);
       try {
         const t = await take;
         const at = Date.now();
@@ -181,31 +194,70 @@ export const rateLimit = fp<RateLimitOptions>(
     const principal = limiter('principal', opts.principal);
     const authPaths = new Set(opts.authPaths);
 
-    const consume = async (budget: SharedLimiter, key: string, reply: FastifyReply) => {
-      let spent: Spent;
-      try {
-        spent = await budget.consume(key);
-      } catch (err) {
-        if (!(err instanceof Refused)) throw err;
-        const retryAfter = String(Math.max(1, Math.ceil(err.resetInMs / 1000)));
-        throw CommonErrors.rate_limited('too many requests; retry later', {
-          headers: { ...headersOf(budget.limit, 0, err.resetInMs), 'retry-after': retryAfter },
-        });
-      }
+    const refusal = (budget: SharedLimiter, err: unknown) => {
+      if (!(err instanceof Refused)) return err as FastifyError;
+      const retryAfter = String(Math.max(1, Math.ceil(err.resetInMs / 1000)));
+      return CommonErrors.rate_limited('too many requests; retry later', {
+        headers: { ...headersOf(budget.limit, 0, err.resetInMs), 'retry-after': retryAfter },
+      }) as unknown as FastifyError;
+    };
+    const report = (budget: SharedLimiter, spent: Spent, reply: FastifyReply) => {
       const current = Number(reply.getHeader('ratelimit-remaining') ?? Number.POSITIVE_INFINITY);
       if (spent.remaining < current) reply.headers(headersOf(budget.limit, spent.remaining, spent.resetInMs));
     };
+    /**
+     * Spends a unit of each budget in turn, then calls `done` (with the 429 when one is spent).
+     * Callback-style: most requests are covered by a reservation and need no promise at all.
+     */
+    const spend = (
+      budgets: [SharedLimiter, string][],
+      reply: FastifyReply,
+      done: (err?: FastifyError) => void,
+      i = 0,
+    ): void => {
+      for (; i < budgets.length; i++) {
+        const [budget, key] = budgets[i] as [SharedLimiter, string];
+        let spent: Spent | Promise<Spent>;
+        try {
+          spent = budget.consume(key);
+        } catch (err) {
+          return done(refusal(budget, err));
+        }
+        if (spent instanceof Promise) {
+          const next = i + 1;
+          spent.then(
+            (s) => {
+              report(budget, s, reply);
+              spend(budgets, reply, done, next);
+            },
+            (err: unknown) => done(refusal(budget, err)),
+          );
+          return;
+        }
+        report(budget, spent, reply);
+      }
+      done();
+    };
 
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
       const path = request.url.split('?')[0] ?? request.url;
-      if (UNLIMITED.has(path)) return;
+      if (UNLIMITED.has(path)) return done();
       const client = opts.clientIp(request);
-      await consume(ip, client, reply);
-      if (authPaths.has(path)) await consume(auth, client, reply);
+      spend(
+        authPaths.has(path)
+          ? [
+              [ip, client],
+              [auth, client],
+            ]
+          : [[ip, client]],
+        reply,
+        done,
+      );
     });
 
-    app.addHook('preHandler', async (request, reply) => {
-      if (request.principal) await consume(principal, request.principal.sub, reply);
+    app.addHook('preHandler', (request, reply, done) => {
+      if (!request.principal) return done();
+      spend([[principal, request.principal.sub]], reply, done);
     });
 
     app.addHook('onClose', async () => fallback.close());

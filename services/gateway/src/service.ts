@@ -124,9 +124,9 @@ export const gatewayService: ServiceModule = {
     // an error answered before the request body was read (413, 401, 429…): the connection is
     // closed after it rather than kept reading a body nobody wants, which would also hold up a
     // graceful shutdown until the keep-alive timeout
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onSend', (request, reply, payload, done) => {
       if (reply.statusCode >= 400 && !request.raw.complete) reply.header('connection', 'close');
-      return payload;
+      done(null, payload);
     });
     app.addHook('onReady', async () => catalog.start());
     app.addHook('onClose', async () => {

@@ -44,8 +44,11 @@ export interface UpstreamRequest {
   body?: Readable | undefined;
   /** Whether the request may be sent again to another instance (idempotent and bodiless). */
   retryable: boolean;
-  /** Aborted when the client goes away. */
-  signal?: AbortSignal | undefined;
+  /**
+   * Aborts the call: the proxy hands over the controller it aborts (with `abandon`) when the
+   * client goes away, and the timeout aborts the same one, so a request needs only one.
+   */
+  controller?: AbortController | undefined;
 }
 
 /** The request body went over the limit while it was streamed upstream. */
@@ -102,6 +105,7 @@ export class Upstream {
   readonly agent: Agent;
   private readonly breaker;
   private readonly policy: IPolicy;
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(
     readonly name: string,
@@ -150,10 +154,8 @@ export class Upstream {
     // One controller per request aborts the upstream call on the timeout or when the client goes
     // away; its reason tells which (a client hanging up is not the upstream failing). The body
     // streams on after the headers: only the wait for them is bounded.
-    const abort = new AbortController();
+    const abort = req.controller ?? new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const clientGone = () => abort.abort(new ClientGone());
-    req.signal?.addEventListener('abort', clientGone, { once: true });
     try {
       const res = await this.policy.execute(() => {
         // started once the bulkhead lets the request through, as its queue has its own bound
@@ -173,7 +175,6 @@ export class Upstream {
       throw failure.error;
     } finally {
       clearTimeout(timer);
-      req.signal?.removeEventListener('abort', clientGone);
     }
   }
 
@@ -187,11 +188,11 @@ export class Upstream {
         // every instance failed in this request: its own error says more than "none left"
         throw lastError ?? err;
       }
-      const url = new URL(base);
+      const target = this.target(base);
       try {
         return await this.agent.request({
-          origin: url.origin,
-          path: url.pathname.replace(/\/$/, '') + req.path,
+          origin: target.origin,
+          path: target.path + req.path,
           method: req.method,
           headers: req.headers,
           body: req.body ?? null,
@@ -210,6 +211,18 @@ export class Upstream {
     }
   }
 
+  /** An instance's URL split once into origin and path prefix (instances are few and long-lived). */
+  private target(base: string): { origin: string; path: string } {
+    let t = this.targets.get(base);
+    if (!t) {
+      const url = new URL(base);
+      t = { origin: url.origin, path: url.pathname.replace(/\/$/, '') };
+      if (this.targets.size >= 1000) this.targets.clear();
+      this.targets.set(base, t);
+    }
+    return t;
+  }
+
   private toAppError(err: unknown, req: UpstreamRequest): { error: AppError; outcome: string } {
     const unavailable = (outcome: string, detail: string, retryAfterSec: number) => ({
       outcome,
@@ -224,7 +237,7 @@ export class Upstream {
       return unavailable('circuit_open', 'is unavailable (circuit open)', this.retryAfterOpenSec());
     if (err instanceof BulkheadRejectedError)
       return unavailable('bulkhead_full', 'is busy (too many requests in flight)', 1);
-    if (err instanceof ClientGone || req.signal?.aborted)
+    if (err instanceof ClientGone || req.controller?.signal.reason instanceof ClientGone)
       return unavailable('client_gone', 'call abandoned by the client', 1);
     if (err instanceof UpstreamTimeout) return unavailable('timeout', 'did not answer in time', 1);
     if (err instanceof NoInstanceError)
@@ -264,6 +277,11 @@ class ClientGone extends Error {
     super('client closed the connection');
     this.name = 'ClientGone';
   }
+}
+
+/** Aborts a request's upstream call because its client went away (not counted as a failure). */
+export function abandon(controller: AbortController): void {
+  if (!controller.signal.aborted) controller.abort(new ClientGone());
 }
 
 function stateValue(state: CircuitState): number {

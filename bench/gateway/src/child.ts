@@ -13,6 +13,7 @@ import {
   InProcessBus,
   LoadBalancer,
   loggerOptions,
+  logDestination,
   PostgresDb,
   RedisStore,
   registerInstance,
@@ -26,7 +27,7 @@ import Fastify from 'fastify';
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
 import pg from 'pg';
-import { destination, pino } from 'pino';
+import { pino } from 'pino';
 import type { ChildConfig, FromChild, ToChild } from './protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig;
@@ -73,7 +74,7 @@ async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
  * declared for a benchmark); neither a read nor the gateway publishes anything.
  */
 async function startKitService(mod: ServiceModule): Promise<{ url: string; close(): Promise<void> }> {
-  const logger = pino(loggerOptions(mod.name, 'info'), destination({ dest: config.logFile, sync: false }));
+  const logger = pino(loggerOptions(mod.name, 'info'), logDestination(config.logFile));
   const metrics = createMetrics(mod.name, { processMetrics: true });
   const db = new PostgresDb({ url: config.databaseUrl, schema: mod.name });
   const store = new RedisStore(config.redisUrl, config.redisPrefix);
@@ -128,12 +129,16 @@ async function startKitService(mod: ServiceModule): Promise<{ url: string; close
 async function startProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
   const pool = new Pool(target, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
   const server = createServer((req, res) => {
-    const { host: _host, connection: _connection, ...headers } = req.headers;
+    const headers = { ...req.headers };
+    delete headers.host;
+    delete headers.connection;
     pool
       .request({ method: req.method as 'GET', path: req.url ?? '/', headers })
       .then(async (answer) => {
         const body = Buffer.from(await answer.body.arrayBuffer());
-        const { connection: _c, 'keep-alive': _k, ...out } = answer.headers;
+        const out = { ...answer.headers };
+        delete out.connection;
+        delete out['keep-alive'];
         res.writeHead(answer.statusCode, out);
         res.end(body);
       })

@@ -62,13 +62,26 @@ export function loggerOptions(service: string, level: string): LoggerOptions {
   };
 }
 
+/** Log lines are held until this many bytes are pending… */
+const LOG_BUFFER_BYTES = 4096;
+/** …or this long, whichever comes first. */
+const LOG_FLUSH_MS = 50;
+
 /**
- * A logger writing JSON lines to stdout asynchronously: lines logged while a write is in flight
- * go out together in the next one (one system call for many requests' lines under load, one per
- * line when quiet). pino flushes what is pending when the process exits.
+ * Where a service's JSON lines go (stdout, or a file by path), written asynchronously and in
+ * batches: lines are held until 4 KiB are pending or 50 ms have passed, so a busy service makes
+ * one system call for dozens of requests' lines instead of one for each (a visible share of a
+ * simple request's CPU), and a quiet one shows each line within 50 ms. pino writes what is
+ * pending when the process exits; a process killed outright (SIGKILL) loses at most the last
+ * 50 ms of lines.
  */
+export function logDestination(dest: number | string = 1): ReturnType<typeof destination> {
+  return destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+}
+
+/** A logger writing JSON lines to stdout (`logDestination`). */
 export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino(loggerOptions(service, level), destination({ dest: 1, sync: false }));
+  return pino(loggerOptions(service, level), logDestination(1));
 }
 
 /**

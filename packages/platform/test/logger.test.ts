@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { runWithContext, serializeError } from '@hms/platform';
+import { logDestination, loggerOptions, runWithContext, serializeError } from '@hms/platform';
 import { captureLogger, type LogLine } from './helpers.js';
 
 function first(lines: () => LogLine[]): LogLine {
@@ -138,5 +142,28 @@ describe('serializeError', () => {
     const line = first(lines);
     expect(line.err).toMatchObject({ type: 'Error', code: '23514' });
     expect(JSON.stringify(line)).not.toContain('Ada');
+  });
+});
+
+describe('logDestination', () => {
+  test('holds lines for one write, and still writes a lone line within its flush interval', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hms-log-'));
+    const file = join(dir, 'service.log');
+    const stream = logDestination(file);
+    const logger = pino(loggerOptions('patient', 'info'), stream);
+    try {
+      logger.info({ status: 200 }, 'request');
+      // well under 4 KiB pending: nothing is written at once…
+      expect(existsSync(file) ? readFileSync(file, 'utf8') : '').toBe('');
+      // …but the periodic flush writes it without waiting for more lines or for the exit
+      await expect
+        .poll(() => (existsSync(file) ? readFileSync(file, 'utf8') : ''), { timeout: 2000, interval: 10 })
+        .toContain('"msg":"request"');
+      const line = JSON.parse(readFileSync(file, 'utf8').trim()) as LogLine;
+      expect(line).toMatchObject({ service: 'patient', level: 'info', status: 200 });
+    } finally {
+      stream.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

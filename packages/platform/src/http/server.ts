@@ -123,22 +123,22 @@ class LazyChildLogger {
     this.real.level = value;
   }
   fatal(...args: unknown[]): void {
-    (this.real.fatal as (...a: unknown[]) => void)(...args);
+    this.real.fatal(...(args as [unknown]));
   }
   error(...args: unknown[]): void {
-    (this.real.error as (...a: unknown[]) => void)(...args);
+    this.real.error(...(args as [unknown]));
   }
   warn(...args: unknown[]): void {
-    (this.real.warn as (...a: unknown[]) => void)(...args);
+    this.real.warn(...(args as [unknown]));
   }
   info(...args: unknown[]): void {
-    (this.real.info as (...a: unknown[]) => void)(...args);
+    this.real.info(...(args as [unknown]));
   }
   debug(...args: unknown[]): void {
-    (this.real.debug as (...a: unknown[]) => void)(...args);
+    this.real.debug(...(args as [unknown]));
   }
   trace(...args: unknown[]): void {
-    (this.real.trace as (...a: unknown[]) => void)(...args);
+    this.real.trace(...(args as [unknown]));
   }
   silent(): void {}
   child(bindings: Record<string, unknown>, opts?: object): FastifyBaseLogger {

@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loggerOptions, pgQueryConfig, PostgresDb } from '@hms/platform';
+import { logDestination, loggerOptions, pgQueryConfig, PostgresDb } from '@hms/platform';
 import {
   closedLoop,
   createTestKeys,
@@ -21,7 +21,7 @@ import {
   type Stats,
 } from '@hms/testkit';
 import pg from 'pg';
-import { destination, pino } from 'pino';
+import { pino } from 'pino';
 import { Pool as HttpPool } from 'undici';
 import { databaseUrl, ensureSeeded } from './seed.js';
 import { recordingDb, startPatientService, type Captured } from './service.js';
@@ -152,9 +152,9 @@ const logFile = new URL('patient-search-service.log', RESULTS_DIR);
 writeFileSync(logFile, '');
 const logger = pino(
   loggerOptions('patient', 'info'),
-  // the request log lines go to a file instead of the terminal, written asynchronously as
-  // createLogger writes stdout
-  destination({ dest: logFile.pathname, sync: false }),
+  // the request log lines go to a file instead of the terminal, written as createLogger writes
+  // stdout
+  logDestination(logFile.pathname),
 );
 const keys = await createTestKeys();
 const db = new PostgresDb({ url, schema: 'patient' });

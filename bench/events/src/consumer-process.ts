@@ -5,6 +5,10 @@ import type { ChildConfig, FromChild, ToChild } from './protocol.js';
 export class ConsumerProcess {
   private readonly waiting = new Map<FromChild['kind'], (m: FromChild) => void>();
 
+  get pid(): number {
+    return this.child.pid ?? NaN;
+  }
+
   private constructor(private readonly child: ChildProcess) {
     child.on('message', (m: FromChild) => {
       const resolve = this.waiting.get(m.kind);

@@ -19,6 +19,8 @@ import { intArg } from '@hms/testkit';
 import pg from 'pg';
 import { RawPublisher } from './baseline.js';
 import { ConsumerProcess } from './consumer-process.js';
+import { backends, formatCpu, startCpu, type CpuPerEvent } from './cpu.js';
+import { floor } from './floor.js';
 import { databaseOnly } from './reference.js';
 import { emitterService, startBenchService } from './services.js';
 import { latencyOf, openLoop, wallMs, type Latency } from './stats.js';
@@ -121,14 +123,23 @@ const pgEnv = await envClient.query<{ version: string; settings: Record<string, 
                            'max_connections', 'commit_delay')) AS settings`,
 );
 await envClient.end();
-const emitterUrl = await freshDatabase('hms_bench_events_emitter');
-const receiverUrl = await freshDatabase('hms_bench_events_receiver');
+const EMITTER_DB = 'hms_bench_events_emitter';
+const RECEIVER_DB = 'hms_bench_events_receiver';
+const emitterUrl = await freshDatabase(EMITTER_DB);
+const receiverUrl = await freshDatabase(RECEIVER_DB);
 
 // -------------------------------------------------------------------------------------------
 // (a) Baseline: bare amqplib
 // -------------------------------------------------------------------------------------------
 interface Side {
-  throughput: { events: number; seconds: number; eventsPerSec: number; publishedPerSec: number };
+  throughput: {
+    events: number;
+    seconds: number;
+    eventsPerSec: number;
+    publishedPerSec: number;
+    /** CPU per event of each process of the path during the throughput phase (/proc). */
+    cpu?: CpuPerEvent;
+  };
   latency: Latency & { offered: number; achievedRate: number; failedCommits?: Record<string, number> };
 }
 
@@ -141,14 +152,16 @@ async function baseline(): Promise<{ side: Side; broker: string }> {
   const pub = await RawPublisher.open(cfg.amqp, queue);
   const burst = async (n: number) => {
     const messages = RawPublisher.messages(n);
+    const cpu = startCpu({ 'publisher process': [process.pid], 'consumer process': [consumer.pid] });
     const t0 = wallMs();
     const confirms: Promise<void>[] = [];
     for (const [id, body] of messages) confirms.push((await pub.send(id, body)).confirmed);
     await Promise.all(confirms);
     const confirmedAt = wallMs();
     await consumer.reached(n, boundMs(n));
+    const used = cpu.stop(n);
     const done = await consumer.collect();
-    return { t0, confirmedAt, end: Math.max(...done.values()) };
+    return { t0, confirmedAt, end: Math.max(...done.values()), cpu: used };
   };
   log('baseline: warm-up');
   if (cfg.warmup > 0) await burst(cfg.warmup);
@@ -175,7 +188,7 @@ async function baseline(): Promise<{ side: Side; broker: string }> {
   return {
     broker,
     side: {
-      throughput: throughputOf(cfg.events, t.t0, t.end, t.confirmedAt),
+      throughput: { ...throughputOf(cfg.events, t.t0, t.end, t.confirmedAt), cpu: t.cpu },
       latency: {
         ...latencyOf([...done].map(([id, at]) => at - (sentAt.get(id) ?? NaN))),
         offered: cfg.rate,
@@ -220,6 +233,11 @@ async function fullPath(): Promise<Side & { stages: Stages }> {
   });
   const burst = async (n: number) => {
     let next = 0;
+    const cpu = startCpu({
+      'emitter process': [process.pid],
+      'receiver process': [consumer.pid],
+      ...(await backends(cfg.server, [EMITTER_DB, RECEIVER_DB])),
+    });
     const t0 = wallMs();
     await Promise.all(
       Array.from({ length: cfg.producers }, async () => {
@@ -231,8 +249,9 @@ async function fullPath(): Promise<Side & { stages: Stages }> {
     );
     const committedAt = wallMs();
     await consumer.reached(n, boundMs(n));
+    const used = cpu.stop(n);
     const done = await consumer.collect();
-    return { t0, committedAt, end: Math.max(...done.values()) };
+    return { t0, committedAt, end: Math.max(...done.values()), cpu: used };
   };
   log('full path: warm-up');
   if (cfg.warmup > 0) await burst(cfg.warmup);
@@ -263,7 +282,7 @@ async function fullPath(): Promise<Side & { stages: Stages }> {
   await service.close();
   await consumer.stop();
   return {
-    throughput: throughputOf(cfg.events, t.t0, t.end, t.committedAt),
+    throughput: { ...throughputOf(cfg.events, t.t0, t.end, t.committedAt), cpu: t.cpu },
     latency: {
       ...latencyOf([...done].map(([id, at]) => at - (committedAt.get(id) ?? NaN))),
       offered: cfg.rate,
@@ -336,7 +355,29 @@ const reference = await databaseOnly({
   producers: cfg.producers,
   poolMax: cfg.pool,
 });
-for (const name of ['hms_bench_events_emitter', 'hms_bench_events_receiver']) {
+log('floor: the two transactions with pg alone, one round trip each');
+const floors = await floor({
+  serverUrl: cfg.server,
+  emitterUrl,
+  receiverUrl,
+  emitterDatabase: EMITTER_DB,
+  receiverDatabase: RECEIVER_DB,
+  events: cfg.events,
+  producers: cfg.producers,
+});
+// the least CPU an event can cost here: its producer and consumer transactions at the floor, plus
+// publishing, routing and consuming it at the baseline's cost; what the cores allow at that cost
+const floorMsPerEvent =
+  floors.producer.cpu.accountedMsPerEvent +
+  floors.consumer.cpu.accountedMsPerEvent +
+  (base.side.throughput.cpu?.accountedMsPerEvent ?? NaN);
+const ceiling = {
+  floorMsPerEvent,
+  eventsPerSec: (cpus().length * 1000) / floorMsPerEvent,
+  fullPathMsPerEvent: full.throughput.cpu?.accountedMsPerEvent ?? NaN,
+  fullPathEventsPerSecAtItsCost: (cpus().length * 1000) / (full.throughput.cpu?.accountedMsPerEvent ?? NaN),
+};
+for (const name of [EMITTER_DB, RECEIVER_DB]) {
   const admin = new pg.Client({ connectionString: cfg.server });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -417,6 +458,16 @@ log(
   `reference, the database alone (the same two transactions, no relay, no broker): ${reference.eventsPerSec.toFixed(0)} events/s` +
     ` (emitter commits ${reference.producedPerSec.toFixed(0)}/s, receiver commits ${reference.consumedPerSec.toFixed(0)}/s)\n`,
 );
+log(
+  `CPU per event in the throughput phases (user + system, /proc; "other processes" is work outside the path):\n` +
+    `  baseline:  ${b.throughput.cpu ? formatCpu(b.throughput.cpu) : '-'}\n` +
+    `  full path: ${full.throughput.cpu ? formatCpu(full.throughput.cpu) : '-'}\n` +
+    `floor, pg alone, one round trip per transaction: producer ${floors.producer.eventsPerSec.toFixed(0)} tx/s, consumer ${floors.consumer.eventsPerSec.toFixed(0)} events/s (batches of 32)\n` +
+    `  producer:  ${formatCpu(floors.producer.cpu)}\n` +
+    `  consumer:  ${formatCpu(floors.consumer.cpu)}\n` +
+    `ceiling on ${cpus().length} cores: floor ${ceiling.floorMsPerEvent.toFixed(3)} ms/event (producer + consumer floors + baseline) → at most ${ceiling.eventsPerSec.toFixed(0)} events/s;` +
+    ` the full path's ${ceiling.fullPathMsPerEvent.toFixed(3)} ms/event → at most ${ceiling.fullPathEventsPerSecAtItsCost.toFixed(0)} events/s\n`,
+);
 const targets = {
   eventsPerSec: { target: TARGET_EVENTS_PER_SEC, measured: full.throughput.eventsPerSec },
   p99Ms: { target: TARGET_P99_MS, measured: full.latency.p99 },
@@ -449,6 +500,8 @@ writeFileSync(
       baseline: base.side,
       fullPath: full,
       databaseOnly: reference,
+      floor: floors,
+      ceiling,
       targets,
     },
     null,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { EventEnvelope } from '@hms/contracts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   appendToOutbox,
   createLogger,
   notifyOnOutboxCommit,
   OutboxRelay,
+  runWithContext,
   RabbitBus,
   Scheduler,
   uuidv7,
@@ -87,6 +89,24 @@ describe('OutboxRelay', () => {
       Array.from({ length: 30 }, (_, k) => k + 1),
     );
     expect(await relay.backlog()).toBe(0);
+  });
+
+  test('publishes each envelope as appendToOutbox stored it, trace context included', async () => {
+    const { bus } = await testBus();
+    const svc = consumerName();
+    const received: EventEnvelope[] = [];
+    await bus.subscribe({ consumer: svc, types: ['*'], handler: async (e) => void received.push(e) });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const traced = await runWithContext({ requestId: 'r1', traceparent }, () =>
+      produce(producer.db, registered()),
+    );
+    const untraced = await produce(producer.db, updated(uuidv7(), 2));
+    expect(traced.traceparent).toBe(traceparent);
+    expect(untraced.traceparent).toBeUndefined();
+    await new OutboxRelay(producer.db, bus).drain();
+    await waitFor('2 deliveries', () => received.length === 2);
+    expect(received).toEqual([traced, untraced]);
+    expect(received[1]).not.toHaveProperty('traceparent');
   });
 
   test('two relays on the same database draining at once never publish a row twice', async () => {

@@ -51,10 +51,29 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, delaysMs: [1_000, 5_
  */
 export const DEFAULT_PREFETCH = 64;
 
+/**
+ * An envelope in the form the outbox stores it: checked against its schema when it was appended
+ * (`buildEnvelope`) and serialised then. The relay publishes it as it is, without parsing it and
+ * serialising it again.
+ */
+export interface StoredEnvelope {
+  readonly id: string;
+  readonly type: string;
+  readonly traceparent?: string;
+  /** The envelope's JSON text. */
+  readonly json: string;
+}
+
+export type Publishable = EventEnvelope | StoredEnvelope;
+
+export function isStored(e: Publishable): e is StoredEnvelope {
+  return typeof (e as StoredEnvelope).json === 'string';
+}
+
 export interface EventBus {
   readonly kind: 'rabbitmq' | 'in-process';
   /** Resolves once the broker has confirmed every envelope, in the order given. */
-  publish(envelopes: readonly EventEnvelope[]): Promise<void>;
+  publish(envelopes: readonly Publishable[]): Promise<void>;
   subscribe(sub: Subscription): Promise<void>;
   listDeadLetters(consumer: string, limit?: number): Promise<DeadLetter[]>;
   /** Puts dead letters (all, or those ids) back on the consumer's queue with a fresh attempt count. */

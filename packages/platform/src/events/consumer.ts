@@ -150,6 +150,7 @@ export function inboxHandler(opts: InboxOptions): EventHandler {
        ORDER BY e.n
        ON CONFLICT DO NOTHING RETURNING event_id`,
       [opts.consumer, batch.map((w) => w.envelope.id), batch.map((w) => w.envelope.type)],
+      { prepare: true },
     );
     return new Set(rows.map((r) => r.event_id.toLowerCase()));
   }

@@ -4,10 +4,12 @@ import {
   DEFAULT_RETRY,
   PermanentEventError,
   failureReason,
+  isStored,
   matchesType,
   retryDelay,
   type DeadLetter,
   type EventBus,
+  type Publishable,
   type RetryPolicy,
   type Subscription,
 } from './bus.js';
@@ -40,9 +42,9 @@ export class InProcessBus implements EventBus {
     return this.opts.retry ?? DEFAULT_RETRY;
   }
 
-  async publish(envelopes: readonly EventEnvelope[]): Promise<void> {
+  async publish(envelopes: readonly Publishable[]): Promise<void> {
     for (const envelope of envelopes) {
-      const wire = JSON.stringify(envelope);
+      const wire = isStored(envelope) ? envelope.json : JSON.stringify(envelope);
       this.opts.metrics?.published.inc({ type: envelope.type });
       for (const consumer of this.consumers.values()) {
         if (matchesType(consumer.sub.types, envelope.type)) this.deliver(consumer, wire, 1);

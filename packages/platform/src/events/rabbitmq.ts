@@ -13,8 +13,10 @@ import {
   PermanentEventError,
   failureReason,
   retryDelay,
+  isStored,
   type DeadLetter,
   type EventBus,
+  type Publishable,
   type RetryPolicy,
   type Subscription,
 } from './bus.js';
@@ -210,7 +212,7 @@ export class RabbitBus implements EventBus {
     exchange: string,
     body: Buffer,
     headers: Record<string, unknown>,
-    envelope: EventEnvelope,
+    envelope: Pick<EventEnvelope, 'id' | 'type' | 'traceparent'>,
   ): Promise<void> {
     const ch = this.channel();
     return new Promise<void>((resolve, reject) => {
@@ -232,10 +234,16 @@ export class RabbitBus implements EventBus {
     });
   }
 
-  async publish(envelopes: readonly EventEnvelope[]): Promise<void> {
+  async publish(envelopes: readonly Publishable[]): Promise<void> {
     await Promise.all(
       envelopes.map((e) =>
-        this.send(e.type, this.exchange, Buffer.from(JSON.stringify(e)), { [ATTEMPT]: 1 }, e),
+        this.send(
+          e.type,
+          this.exchange,
+          Buffer.from(isStored(e) ? e.json : JSON.stringify(e)),
+          { [ATTEMPT]: 1 },
+          e,
+        ),
       ),
     );
     for (const e of envelopes) this.opts.metrics?.published.inc({ type: e.type });

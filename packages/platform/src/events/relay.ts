@@ -1,7 +1,6 @@
-import type { EventEnvelope } from '@hms/contracts';
 import type { Logger } from 'pino';
 import type { Db, Queryable } from '../db/types.js';
-import type { EventBus } from './bus.js';
+import type { EventBus, StoredEnvelope } from './bus.js';
 import type { EventMetrics } from './metrics.js';
 import { SpanKind, withSpan } from '../tracing.js';
 
@@ -18,6 +17,20 @@ export interface RelayOptions {
   connection?: Db;
   metrics?: EventMetrics;
   logger?: Logger;
+}
+
+interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  traceparent: string | null;
+  json: string;
+}
+
+function storedEnvelope(r: OutboxRow): StoredEnvelope {
+  return r.traceparent
+    ? { id: r.id, type: r.type, traceparent: r.traceparent, json: r.json }
+    : { id: r.id, type: r.type, json: r.json };
 }
 
 /** A published batch waiting for its confirms, then to be marked sent. */
@@ -74,10 +87,14 @@ export class OutboxRelay {
     let sent = 0;
     for (;;) {
       // not "seq > the last one read": a transaction that took a lower seq may commit later
-      const { rows } = await conn.query<{ seq: number; envelope: EventEnvelope }>(
-        `SELECT seq, envelope FROM outbox
+      // the envelope as the text it was checked and stored as (appendToOutbox): published as it
+      // is, not parsed and serialised again
+      const { rows } = await conn.query<OutboxRow>(
+        `SELECT seq, envelope->>'id' AS id, type, envelope->>'traceparent' AS traceparent, envelope::text AS json
+           FROM outbox
           WHERE published_at IS NULL AND seq <> ALL($2::bigint[]) ORDER BY seq LIMIT $1`,
         [this.batchSize, inFlight.flatMap((b) => b.seqs)],
+        { prepare: true },
       );
       if (rows.length > 0) inFlight.push(this.publish(rows));
       const full = rows.length === this.batchSize;
@@ -86,7 +103,7 @@ export class OutboxRelay {
     }
   }
 
-  private publish(rows: readonly { seq: number; envelope: EventEnvelope }[]): InFlight {
+  private publish(rows: readonly OutboxRow[]): InFlight {
     const batch: InFlight = {
       seqs: rows.map((r) => r.seq),
       done: false,
@@ -95,7 +112,7 @@ export class OutboxRelay {
         SpanKind.PRODUCER,
         undefined,
         { 'messaging.batch.message_count': rows.length },
-        () => this.bus.publish(rows.map((r) => r.envelope)),
+        () => this.bus.publish(rows.map(storedEnvelope)),
       ).then(
         () => ({ ok: true as const }),
         (err: unknown) => ({ ok: false as const, err }),
@@ -125,7 +142,9 @@ export class OutboxRelay {
       inFlight.shift();
     }
     if (seqs.length > 0)
-      await conn.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [seqs]);
+      await conn.query('UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])', [seqs], {
+        prepare: true,
+      });
     if (failure) throw failure.err;
     return seqs.length;
   }

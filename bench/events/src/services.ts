@@ -58,19 +58,27 @@ export function emitterService(): ServiceModule & { emit(): Promise<EventEnvelop
   };
 }
 
-/** The emitter's business transaction: an admission row and its event, committed together. */
+/**
+ * The emitter's business transaction: an admission row and its event, committed together. The
+ * row is a write whose answer the service does not read, so it is deferred (`tx.defer`), as a
+ * service writes such rows: on PostgreSQL the whole transaction, BEGIN, both INSERTs and COMMIT,
+ * is one round trip.
+ */
 export function admit(db: Db): Promise<EventEnvelope> {
   const event = registration();
   return db.transaction(async (tx) => {
-    await tx.query('INSERT INTO admissions (patient_id, ward) VALUES ($1, $2)', [event.subject, 'A&E']);
+    await tx.defer('INSERT INTO admissions (patient_id, ward) VALUES ($1, $2)', [event.subject, 'A&E']);
     return appendToOutbox(tx, 'patient', event);
   });
 }
 
-/** The receiver's effect: its local copy of the patient, newer versions winning. */
+/**
+ * The receiver's effect: its local copy of the patient, newer versions winning. Deferred: it goes
+ * out with the inbox transaction's COMMIT.
+ */
 export async function keepCopy(tx: Tx, envelope: EventEnvelope): Promise<void> {
   const { patient } = envelope.data as { patient: { id: string; version: number } };
-  await tx.query(
+  await tx.defer(
     `INSERT INTO patient_copies (id, version, data) VALUES ($1, $2, $3)
      ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, data = EXCLUDED.data
      WHERE patient_copies.version < EXCLUDED.version`,

@@ -209,6 +209,34 @@ export function describeDbContract(name: string, factory: () => Promise<DbUnderT
       expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     });
 
+    test('a deferred write commits with its transaction, in order, and one that fails fails it', async () => {
+      // warm: on PostgreSQL a statement is deferred once the connection has prepared it
+      for (let i = 0; i < 3; i++) {
+        await db.transaction(async (tx) => {
+          await tx.defer('INSERT INTO notes (body) VALUES ($1)', [`defer-ok-${i}`]);
+          // a read issued after it sees it
+          const { rows } = await tx.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM notes WHERE body = $1',
+            [`defer-ok-${i}`],
+          );
+          expect(rows).toEqual([{ n: 1 }]);
+          await tx.defer('INSERT INTO notes (body) VALUES ($1)', [`defer-ok-${i}-b`]);
+        });
+      }
+      expect(await count(db, "notes WHERE body LIKE 'defer-ok-%'")).toBe(6);
+      await db.query("INSERT INTO notes (body) VALUES ('defer-dup')");
+      for (let i = 0; i < 3; i++) {
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.query('INSERT INTO notes (body) VALUES ($1)', [`defer-before-dup-${i}`]);
+            await tx.defer('INSERT INTO notes (body) VALUES ($1)', ['defer-dup']);
+          }),
+        ).rejects.toMatchObject({ code: '23505' });
+      }
+      expect(await count(db, "notes WHERE body LIKE 'defer-before-dup-%'")).toBe(0);
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    });
+
     test('exec runs a script of several statements, atomically', async () => {
       await db.exec(`
         CREATE TABLE scripted (n int PRIMARY KEY);

@@ -114,8 +114,11 @@ export class EmbeddedDb implements Db {
   async close(): Promise<void> {}
 }
 
-function wrapTx(t: Transaction): Queryable {
+function wrapTx(t: Transaction): Tx {
   return {
+    async defer(sql: string, params: readonly unknown[] = []) {
+      await t.query(sql, params as unknown[]);
+    },
     async query<R>(sql: string, params: readonly unknown[] = []) {
       const res = await t.query<R>(sql, params as unknown[]);
       // PGlite reports affectedRows for writes and 0 for reads; pg's rowCount is either

@@ -166,19 +166,6 @@ const prepareValue = (
   createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue: (v: unknown) => unknown }
 ).prepareValue;
 
-/**
- * Runs a statement that answers nothing the caller needs (an INSERT without RETURNING) in
- * transaction `tx`, sent together with the transaction's next statement or its COMMIT instead of
- * on its own: one round trip fewer. The statement still runs in issue order, before anything
- * issued after it; if it fails, that next statement (or COMMIT) fails with its error and the
- * transaction rolls back, so its effect commits if and only if the transaction does. On any
- * other `Queryable` (PGlite, a plain connection) it is `tx.query`.
- */
-export async function queryDeferred(tx: Queryable, sql: string, params: readonly unknown[]): Promise<void> {
-  if (tx instanceof LazyTransaction) await tx.defer(sql, params);
-  else await tx.query(sql, params, { prepare: true });
-}
-
 /** The parts of pg's connection and query objects that `Pipelined` works with (not in @types/pg). */
 interface ConnectionInternals {
   parsedStatements?: Record<string, string>;
@@ -259,7 +246,7 @@ class Pipelined extends RawQuery {
 
 /**
  * The `Tx` of `PostgresDb.transaction`. BEGIN goes out with the first statement, and statements
- * deferred with `queryDeferred` with the next one: a transaction of BEGIN, an INSERT, a deferred
+ * deferred with `tx.defer` with the next one: a transaction of BEGIN, an INSERT, a deferred
  * INSERT and COMMIT is two round trips instead of four (one that runs no statement sends neither
  * BEGIN nor COMMIT). A statement carries others in front of it when it uses the extended protocol
  * (it has parameters or is prepared; COMMIT is) and BEGIN is prepared on the connection (its first
@@ -267,7 +254,7 @@ class Pipelined extends RawQuery {
  * the connection in the order they were issued, and none issued after BEGIN is handed over
  * before BEGIN has succeeded, so no statement can run outside the transaction.
  */
-class LazyTransaction implements Queryable {
+class LazyTransaction implements Tx {
   private state: 'idle' | 'beginning' | 'open' | 'failed' = 'idle';
   private beginError: unknown;
   /** Settles once every statement issued so far has been handed to the connection. */
@@ -290,7 +277,7 @@ class LazyTransaction implements Queryable {
     await this.run(sql);
   }
 
-  async defer(sql: string, params: readonly unknown[]): Promise<void> {
+  async defer(sql: string, params: readonly unknown[] = []): Promise<void> {
     const config = pgQueryConfig(sql, params, { prepare: true });
     const name = config.name as string;
     const conn = this.connection();

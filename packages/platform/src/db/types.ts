@@ -30,7 +30,18 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-export type Tx = Queryable;
+/** A transaction (`Db.transaction`). */
+export interface Tx extends Queryable {
+  /**
+   * Runs a write whose result the caller does not need (an INSERT, UPDATE or upsert without
+   * RETURNING, whose row count is not read), without waiting for it: on PostgreSQL it goes out
+   * with the transaction's next statement or its COMMIT, one round trip fewer. It still runs in
+   * issue order, before anything issued after it, and commits if and only if the transaction
+   * does: if it fails, that next statement (or the COMMIT) fails with its error and the
+   * transaction rolls back. PGlite, in process, runs it at once.
+   */
+  defer(sql: string, params?: readonly unknown[]): Promise<void>;
+}
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'embedded';

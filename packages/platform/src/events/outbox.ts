@@ -6,7 +6,6 @@ import {
   type EventType,
 } from '@hms/contracts';
 import { currentContext } from '../context.js';
-import { queryDeferred } from '../db/postgres.js';
 import type { Db, Tx } from '../db/types.js';
 import { uuidv7 } from '../ids.js';
 
@@ -50,7 +49,7 @@ export async function appendToOutbox<T extends EventType>(
   // prepared (every write transaction runs it) and deferred: on PostgreSQL it goes out with the
   // transaction's next statement or its COMMIT, one round trip fewer, and commits if and only if
   // the transaction does (a failure fails the transaction)
-  await queryDeferred(tx, 'INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4)', [
+  await tx.defer('INSERT INTO outbox (id, type, subject, envelope) VALUES ($1, $2, $3, $4)', [
     envelope.id,
     envelope.type,
     envelope.subject,

@@ -1,11 +1,11 @@
-import { EmbeddedPostgres, PostgresDb, queryDeferred, type Db, type Tx } from '@hms/platform';
+import { EmbeddedPostgres, PostgresDb, type Db, type Tx } from '@hms/platform';
 import { createThrowawayDatabase, testServerUrl } from '@hms/testkit';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 
 /**
  * The producer transaction on PostgreSQL (db/postgres.ts): BEGIN goes out with the first
- * statement, and a statement deferred with `queryDeferred` (appendToOutbox's outbox INSERT) with
+ * statement, and a statement deferred with `tx.defer` (appendToOutbox's outbox INSERT) with
  * the transaction's next statement or its COMMIT. What must hold whatever is sent together:
  * every statement runs inside the transaction, in the order issued, and a failure of any of them
  * fails and rolls back the whole transaction. One connection (poolMax 1), so that the later
@@ -51,7 +51,7 @@ if (server) {
       // the connection's first transaction prepares BEGIN, COMMIT and the statements used below
       await db.transaction(async (tx) => {
         await insert(tx, 'warm');
-        await queryDeferred(tx, INSERT, ['warm', null]);
+        await tx.defer(INSERT, ['warm', null]);
       });
       await db.query('TRUNCATE rows_');
     });
@@ -60,7 +60,7 @@ if (server) {
       const before = roundTrips;
       await db.transaction(async (tx) => {
         await insert(tx, 'a');
-        await queryDeferred(tx, INSERT, ['b', null]);
+        await tx.defer(INSERT, ['b', null]);
       });
       expect(roundTrips - before).toBe(2);
       expect(await tags(db)).toEqual(['a', 'b']);
@@ -118,11 +118,11 @@ if (server) {
         await Promise.all([
           insert(tx, '1'),
           tx.query(`INSERT INTO rows_ (tag) VALUES ('2')`),
-          queryDeferred(tx, INSERT, ['3', null]),
+          tx.defer(INSERT, ['3', null]),
           insert(tx, '4'),
         ]);
-        await queryDeferred(tx, INSERT, ['5', null]);
-        await Promise.all([insert(tx, '6'), queryDeferred(tx, INSERT, ['7', null]), insert(tx, '8')]);
+        await tx.defer(INSERT, ['5', null]);
+        await Promise.all([insert(tx, '6'), tx.defer(INSERT, ['7', null]), insert(tx, '8')]);
       });
       expect(await tags(db)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
     });
@@ -130,7 +130,7 @@ if (server) {
     test('a deferred row is there for the statements issued after it', async () => {
       const seen = await db.transaction(async (tx) => {
         await insert(tx, 'a');
-        await queryDeferred(tx, INSERT, ['b', null]);
+        await tx.defer(INSERT, ['b', null]);
         const { rows } = await tx.query<{ n: number }>(
           'SELECT count(*)::int AS n FROM rows_ WHERE tag = $1',
           ['b'],
@@ -146,13 +146,13 @@ if (server) {
       await expect(
         db.transaction(async (tx) => {
           await insert(tx, 'x');
-          await queryDeferred(tx, INSERT, ['dup', 'k1']);
+          await tx.defer(INSERT, ['dup', 'k1']);
         }),
       ).rejects.toMatchObject({ code: '23505' });
       // deferred, then another statement
       await expect(
         db.transaction(async (tx) => {
-          await queryDeferred(tx, INSERT, ['dup', 'k1']);
+          await tx.defer(INSERT, ['dup', 'k1']);
           await insert(tx, 'y');
         }),
       ).rejects.toMatchObject({ code: '23505' });
@@ -160,7 +160,7 @@ if (server) {
       await expect(
         db.transaction(async (tx) => {
           await insert(tx, 'z');
-          await queryDeferred(tx, INSERT, ['dup', 'k1']);
+          await tx.defer(INSERT, ['dup', 'k1']);
           await tx.query(`INSERT INTO rows_ (tag) VALUES ('w')`).catch(() => undefined);
         }),
       ).rejects.toMatchObject({ code: '23505' });
@@ -169,11 +169,11 @@ if (server) {
 
     test('a transaction of one deferred statement commits it; a throw after deferring sends nothing', async () => {
       const before = roundTrips;
-      await db.transaction((tx) => queryDeferred(tx, INSERT, ['only', null]));
+      await db.transaction((tx) => tx.defer(INSERT, ['only', null]));
       expect(roundTrips - before).toBe(1); // BEGIN, the row and COMMIT together
       await expect(
         db.transaction(async (tx) => {
-          await queryDeferred(tx, INSERT, ['never', null]);
+          await tx.defer(INSERT, ['never', null]);
           throw new Error('no');
         }),
       ).rejects.toThrow('no');
@@ -196,7 +196,7 @@ if (server) {
   });
 }
 
-describe('queryDeferred on PGlite', () => {
+describe('tx.defer on PGlite', () => {
   test('runs the statement at once, inside the transaction', async () => {
     const embedded = await EmbeddedPostgres.open();
     const db = embedded.forService('public');
@@ -204,11 +204,11 @@ describe('queryDeferred on PGlite', () => {
       await db.exec(TABLE);
       await expect(
         db.transaction(async (tx) => {
-          await queryDeferred(tx, INSERT, ['rolled back', null]);
+          await tx.defer(INSERT, ['rolled back', null]);
           throw new Error('no');
         }),
       ).rejects.toThrow('no');
-      await db.transaction((tx) => queryDeferred(tx, INSERT, ['kept', null]));
+      await db.transaction((tx) => tx.defer(INSERT, ['kept', null]));
       expect(await tags(db)).toEqual(['kept']);
     } finally {
       await embedded.close();

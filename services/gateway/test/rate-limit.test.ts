@@ -30,22 +30,28 @@ beforeAll(async () => {
     startService(patientService, { keys, store: store.store }),
     startService(authStub, { keys, store: store.store }),
   ]);
+  ({ prefix, replicas } = await startReplicas({
+    RATE_LIMIT_AUTH: '10/60',
+    RATE_LIMIT_PRINCIPAL: '5/60',
+    RATE_LIMIT_IP: '20/60',
+  }));
+}, STARTUP_MS);
+
+/** Two gateway replicas on the shared store, with their own rate-limit keys and these budgets. */
+async function startReplicas(budgets: Record<string, string>) {
   const env = gatewayEnv({
     PATIENT_URL: patient.url,
     AUTH_URL: auth.url,
     // the tests stand behind a proxy at 127.0.0.1, so each can be its own client IP
     GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
-    RATE_LIMIT_AUTH: '10/60',
-    RATE_LIMIT_PRINCIPAL: '5/60',
-    RATE_LIMIT_IP: '20/60',
+    ...budgets,
   });
-  prefix = env.RATE_LIMIT_PREFIX as string;
   const [a, b] = await Promise.all([
     startService(gatewayService, { keys, store: store.store, env }),
     startService(gatewayService, { keys, store: store.store, env }),
   ]);
-  replicas = [a, b];
-}, STARTUP_MS);
+  return { prefix: env.RATE_LIMIT_PREFIX as string, replicas: [a, b] as [RunningService, RunningService] };
+}
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.close()));
   await Promise.all([patient.close(), auth.close()]);
@@ -159,20 +165,11 @@ describe('reservations of a large shared budget (Redis)', () => {
   let pair: [RunningService, RunningService];
   let leasePrefix: string;
   beforeAll(async () => {
-    const env = gatewayEnv({
-      PATIENT_URL: patient.url,
-      AUTH_URL: auth.url,
-      GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
+    ({ prefix: leasePrefix, replicas: pair } = await startReplicas({
       RATE_LIMIT_PRINCIPAL: '100/60',
       RATE_LIMIT_IP: '100000/60',
       RATE_LIMIT_LEASE_MAX: '4',
-    });
-    leasePrefix = env.RATE_LIMIT_PREFIX as string;
-    const [a, b] = await Promise.all([
-      startService(gatewayService, { keys, store: store.store, env }),
-      startService(gatewayService, { keys, store: store.store, env }),
-    ]);
-    pair = [a, b];
+    }));
   }, STARTUP_MS);
   afterAll(async () => {
     await Promise.all(pair.map((r) => r.close()));

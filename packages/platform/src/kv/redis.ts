@@ -46,6 +46,9 @@ export class RedisStore implements KeyValueStore {
     // auto-pipelining: the commands issued in one tick (many requests' rate-limit counters) go
     // out in one write and come back in one read
     this.client = new Redis(url, {
+      // a Redis that stops answering fails a command after 2 s rather than holding the request
+      // that waits for it (rate limits fall back to counting in memory, lookups to their caches)
+      commandTimeout: 2000,
       maxRetriesPerRequest: 2,
       enableOfflineQueue: true,
       lazyConnect: false,

@@ -190,7 +190,7 @@ if (server) {
   });
 } else {
   const reason = 'TEST_DATABASE_URL is not set, so there is no PostgreSQL server to run against';
-  console.warn(`outbox.postgres.test.ts skipped: ${reason}`);
+  console.warn(`transaction.postgres.test.ts skipped: ${reason}`);
   describe('PostgresDb transactions', () => {
     test.skip(`skipped: ${reason}`, () => undefined);
   });

@@ -1,8 +1,7 @@
 import type { Patient } from '@hms/contracts';
-import { startService, type RunningService } from '@hms/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '@hms/testkit';
+import { describe, expect, it } from 'vitest';
 import { isValidMrn } from '../src/domain/patient.js';
-import { patientService } from '../src/service.js';
 import {
   PATIENTS,
   expectProblem,
@@ -12,7 +11,7 @@ import {
   readAllPages,
   register,
   storedRow,
-  tokensFor,
+  usePatientService,
   type Tokens,
 } from './helpers.js';
 
@@ -22,12 +21,9 @@ const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' };
 let svc: RunningService;
 let t: Tokens;
 
-beforeAll(async () => {
-  svc = await startService(patientService);
-  t = await tokensFor(svc);
-});
-afterAll(async () => {
-  await svc.close();
+usePatientService((s, tokens) => {
+  svc = s;
+  t = tokens;
 });
 
 const get = (id: string) => svc.request<Patient>('GET', `${PATIENTS}/${id}`, { token: t.writer });

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { Patient, PatientInput } from '@hms/contracts';
-import type { ApiResponse, RunningService } from '@hms/testkit';
-import { expect } from 'vitest';
+import { startService, type ApiResponse, type RunningService } from '@hms/testkit';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { patientService } from '../src/service.js';
 
 export const PATIENTS = '/api/v1/patients';
 export const SEARCH = '/api/v1/patients/search';
@@ -77,6 +78,23 @@ export async function tokensFor(svc: RunningService): Promise<Tokens> {
     writer: await svc.keys.mint({ roles: ['receptionist'] }),
     reader: await svc.keys.mint({ scope: ['patients:read'] }),
   };
+}
+
+/**
+ * Starts the Patient service for this test file (on real PostgreSQL when TEST_DATABASE_URL is set)
+ * and closes it after the file; `ready` gets it and a token per role once it is up.
+ */
+export function usePatientService(
+  ready: (svc: RunningService, tokens: Tokens) => void | Promise<void>,
+): void {
+  let svc: RunningService | undefined;
+  beforeAll(async () => {
+    svc = await startService(patientService);
+    await ready(svc, await tokensFor(svc));
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
 }
 
 /** Registers a patient through the API and fails the test unless it answers 201. */

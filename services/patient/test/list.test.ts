@@ -1,14 +1,13 @@
 import type { Patient } from '@hms/contracts';
-import { startService, type RunningService } from '@hms/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { patientService } from '../src/service.js';
+import type { RunningService } from '@hms/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   newPatient,
   qs,
   readAllPages,
   register,
-  tokensFor,
+  usePatientService,
   type Page,
   type Tokens,
 } from './helpers.js';
@@ -16,12 +15,9 @@ import {
 let svc: RunningService;
 let t: Tokens;
 
-beforeAll(async () => {
-  svc = await startService(patientService);
-  t = await tokensFor(svc);
-});
-afterAll(async () => {
-  await svc.close();
+usePatientService((s, tokens) => {
+  svc = s;
+  t = tokens;
 });
 
 const list = (params: Record<string, string | number | undefined> = {}) =>

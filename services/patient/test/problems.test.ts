@@ -1,7 +1,6 @@
 import type { Patient } from '@hms/contracts';
-import { startService, type ApiResponse, type RunningService } from '@hms/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { patientService } from '../src/service.js';
+import type { ApiResponse, RunningService } from '@hms/testkit';
+import { describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   SEARCH,
@@ -11,7 +10,7 @@ import {
   putBodyOf,
   qs,
   register,
-  tokensFor,
+  usePatientService,
   uniqueWord,
   type Tokens,
 } from './helpers.js';
@@ -20,13 +19,10 @@ let svc: RunningService;
 let t: Tokens;
 let p: Patient;
 
-beforeAll(async () => {
-  svc = await startService(patientService);
-  t = await tokensFor(svc);
+usePatientService(async (s, tokens) => {
+  svc = s;
+  t = tokens;
   p = await register(svc, t.writer);
-});
-afterAll(async () => {
-  await svc.close();
 });
 
 describe('every error is an RFC 9457 problem', () => {

@@ -1,7 +1,6 @@
 import type { Patient } from '@hms/contracts';
-import { startService, type RunningService } from '@hms/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { patientService } from '../src/service.js';
+import type { RunningService } from '@hms/testkit';
+import { describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   counts,
@@ -10,7 +9,7 @@ import {
   outboxOf,
   qs,
   register,
-  tokensFor,
+  usePatientService,
   uniqueWord,
   type Tokens,
 } from './helpers.js';
@@ -18,12 +17,9 @@ import {
 let svc: RunningService;
 let t: Tokens;
 
-beforeAll(async () => {
-  svc = await startService(patientService);
-  t = await tokensFor(svc);
-});
-afterAll(async () => {
-  await svc.close();
+usePatientService((s, tokens) => {
+  svc = s;
+  t = tokens;
 });
 
 async function rowsNamed(familyName: string): Promise<number> {

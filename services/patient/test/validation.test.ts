@@ -1,7 +1,6 @@
 import type { Patient } from '@hms/contracts';
-import { startService, type RunningService } from '@hms/testkit';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { patientService } from '../src/service.js';
+import type { RunningService } from '@hms/testkit';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   SEARCH,
@@ -15,19 +14,16 @@ import {
   qs,
   register,
   storedRow,
-  tokensFor,
+  usePatientService,
   type Tokens,
 } from './helpers.js';
 
 let svc: RunningService;
 let t: Tokens;
 
-beforeAll(async () => {
-  svc = await startService(patientService);
-  t = await tokensFor(svc);
-});
-afterAll(async () => {
-  await svc.close();
+usePatientService((s, tokens) => {
+  svc = s;
+  t = tokens;
 });
 
 const post = (body: unknown) => svc.request('POST', PATIENTS, { token: t.writer, body });

@@ -4,11 +4,13 @@
  * service with a real ES256 token and every production check on (rate limits on Redis, deny-list
  * on Redis, the gateway's and the service's permission checks). Each server runs in a process of
  * its own. Two references beside them: (c) the Patient service called directly, and (d) a proxy that
- * checks nothing (node:http + undici) in front of it, the least a Node hop costs. Prints req/s,
- * p50, p99 and b/a; writes bench/results/gateway-<time>.json.
+ * checks nothing (node:http + undici) in front of it, the least a Node hop costs. All four run
+ * from the start and are measured in interleaved rounds (each round a slice of each, the order
+ * rotated), so the machine's drifting speed weighs on them alike. Prints req/s, p50, p99 and b/a;
+ * writes bench/results/gateway-<time>.json.
  *
  *   npm run bench:gateway -- [--patients 10000] [--requests 20000] [--warmup 3000]
- *                            [--connections 50] [--max-seconds 120] [--profile]
+ *                            [--connections 50] [--rounds 5] [--max-seconds 120] [--profile]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '3000' },
     connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '5' },
     'max-seconds': { type: 'string', default: '120' },
     profile: { type: 'boolean', default: false },
   },
@@ -44,6 +47,7 @@ const PATIENTS = intArg('patients', args.patients, 1, 10_000_000);
 const REQUESTS = intArg('requests', args.requests, 1, 10_000_000);
 const WARMUP = intArg('warmup', args.warmup, 0, 10_000_000);
 const CONNECTIONS = intArg('connections', args.connections, 1, 10_000);
+const ROUNDS = intArg('rounds', args.rounds, 1, 1000);
 const MAX_MS = intArg('max-seconds', args['max-seconds'], 1, 3600) * 1000;
 const PG_SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -58,7 +62,7 @@ const load = () => loadavg().map((l) => Math.round(l * 100) / 100);
 const loadAtStart = load();
 process.stdout.write(
   `gateway bench: ${PATIENTS} patients, ${CONNECTIONS} connections, ${REQUESTS} requests ` +
-    `(+${WARMUP} warm-up), ${cpus().length} CPUs, load average ${loadAtStart.join(' ')}\n`,
+    `(+${WARMUP} warm-up) per set-up in ${ROUNDS} interleaved rounds, ${cpus().length} CPUs, load average ${loadAtStart.join(' ')}\n`,
 );
 
 const seed = await ensureSeeded(PG_SERVER, DB_NAME, PATIENTS);
@@ -123,73 +127,152 @@ interface Phase {
   loadAfter: number[];
 }
 
-/** Warm-up, then the measured closed loop, on one undici Pool of `CONNECTIONS` keep-alive sockets. */
-async function measure(
+/** One of the four set-ups, measured in slices over several rounds. */
+interface Setup {
+  name: string;
+  origin: string;
+  /** The read's path without the patient's id. */
+  prefix: string;
+  headers: Record<string, string>;
+  pids: Record<string, number | undefined>;
+  pool: Pool;
+  latencies: number[];
+  wallMs: number;
+  truncated: boolean;
+  ticks: Record<string, number>;
+  loadBefore: number[];
+}
+
+function setup(
   name: string,
   origin: string,
-  path: (id: string) => string,
+  prefix: string,
   headers: Record<string, string>,
-  pids: Record<string, number | undefined> = {},
-): Promise<Phase> {
-  const pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 });
+  pids: Setup['pids'],
+): Setup {
+  return {
+    name,
+    origin,
+    prefix,
+    headers,
+    pids: { ...pids, 'load generator': process.pid },
+    pool: new Pool(origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 }),
+    latencies: [],
+    wallMs: 0,
+    truncated: false,
+    ticks: {},
+    loadBefore: [],
+  };
+}
+
+let sent = 0;
+/** The closed loop on the set-up's undici Pool of `CONNECTIONS` keep-alive sockets. */
+function run(s: Setup, count: number, maxMs: number) {
   let failures = 0;
-  const op = async (i: number): Promise<number> => {
-    const res = await pool.request({ method: 'GET', path: path(ids[i % ids.length] as string), headers });
+  return closedLoop(count, CONNECTIONS, maxMs, async () => {
+    const res = await s.pool.request({
+      method: 'GET',
+      path: s.prefix + (ids[sent++ % ids.length] as string),
+      headers: s.headers,
+    });
     const body = await res.body.text();
     if (res.statusCode !== 200) {
       failures++;
-      throw new Error(`${name}: ${res.statusCode} ${body.slice(0, 300)}`);
+      throw new Error(`${s.name}: ${res.statusCode} ${body.slice(0, 300)} (${failures} failed)`);
     }
     return 1;
-  };
+  });
+}
+
+/**
+ * One slice of a round: the closed loop for `count` requests, with the CPU time of each process
+ * and of the machine over it added to the set-up's totals.
+ */
+async function slice(s: Setup, count: number): Promise<void> {
+  const t0: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(s.pids)) t0[k] = pid ? ((await processTicks(pid)) ?? 0) : 0;
+  const m0 = await machineTicks();
+  const r = await run(s, count, MAX_MS / ROUNDS);
+  const m1 = await machineTicks();
+  for (const [k, pid] of Object.entries(s.pids))
+    if (pid) s.ticks[k] = (s.ticks[k] ?? 0) + (((await processTicks(pid)) ?? 0) - (t0[k] ?? 0));
+  if (m0 && m1) s.ticks.machine = (s.ticks.machine ?? 0) + (m1.busy - m0.busy);
+  for (const l of r.latencies) s.latencies.push(l);
+  s.wallMs += r.wallMs;
+  s.truncated ||= r.truncated;
+}
+
+/** A set-up's figures over all its slices, printed as they were before rounds existed. */
+function result(s: Setup): Phase {
+  const stats = summarize({
+    latencies: s.latencies,
+    wallMs: s.wallMs,
+    empty: 0,
+    meanItems: 1,
+    truncated: s.truncated,
+  });
+  // clock ticks are 10 ms on Linux (USER_HZ 100); the machine's busy ticks are summed over CPUs
+  const cpuMsPerRequest: Record<string, number> = {};
+  for (const [k, t] of Object.entries(s.ticks))
+    cpuMsPerRequest[k === 'machine' ? 'machine (all processes)' : k] = (t * 10) / stats.requests;
+  process.stdout.write(
+    `${s.name.padEnd(34)} ${stats.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${stats.p50.toFixed(2)} ms` +
+      `  p99 ${stats.p99.toFixed(2)} ms  max ${stats.max.toFixed(1)} ms` +
+      `${stats.truncated ? `  (stopped at ${stats.requests} by the time bound)` : ''}\n`,
+  );
+  process.stdout.write(
+    `${''.padEnd(34)} CPU ms/request: ${Object.entries(cpuMsPerRequest)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')}\n`,
+  );
+  return { name: s.name, url: s.origin, stats, cpuMsPerRequest, loadBefore: s.loadBefore, loadAfter: load() };
+}
+
+/** The gateway reads the routes' permissions from the service's OpenAPI document: waits for it. */
+async function gatewayChecks(url: string, auth: Record<string, string>): Promise<Record<string, unknown>> {
+  const probe = new Pool(url, { connections: 1 });
+  const first = ids[0] as string;
   try {
-    await closedLoop(WARMUP, CONNECTIONS, MAX_MS, op);
-    const loadBefore = load();
-    const procs = { ...pids, 'load generator': process.pid };
-    const t0: Record<string, number> = {};
-    for (const [k, pid] of Object.entries(procs)) t0[k] = pid ? ((await processTicks(pid)) ?? 0) : 0;
-    const m0 = await machineTicks();
-    const stats = summarize(await closedLoop(REQUESTS, CONNECTIONS, MAX_MS, (i) => op(i + WARMUP)));
-    const loadAfter = load();
-    const m1 = await machineTicks();
-    // clock ticks are 10 ms on Linux (USER_HZ 100); the machine's busy ticks are summed over CPUs
-    const cpuMsPerRequest: Record<string, number> = {};
-    for (const [k, pid] of Object.entries(procs))
-      if (pid) cpuMsPerRequest[k] = ((((await processTicks(pid)) ?? 0) - (t0[k] ?? 0)) * 10) / stats.requests;
-    if (m0 && m1) cpuMsPerRequest['machine (all processes)'] = ((m1.busy - m0.busy) * 10) / stats.requests;
-    if (failures > 0) throw new Error(`${name}: ${failures} failed requests`);
-    process.stdout.write(
-      `${name.padEnd(34)} ${stats.reqPerSec.toFixed(0).padStart(7)} req/s  p50 ${stats.p50.toFixed(2)} ms` +
-        `  p99 ${stats.p99.toFixed(2)} ms  max ${stats.max.toFixed(1)} ms` +
-        `${stats.truncated ? `  (stopped at ${stats.requests} by the time bound)` : ''}\n`,
-    );
-    process.stdout.write(
-      `${''.padEnd(34)} CPU ms/request: ${Object.entries(cpuMsPerRequest)
-        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-        .join(', ')}\n`,
-    );
-    return { name, url: origin, stats, cpuMsPerRequest, loadBefore, loadAfter };
+    for (let attempt = 0; ; attempt++) {
+      const res = await probe.request({ method: 'GET', path: `/api/v1/patients/${first}`, headers: auth });
+      await res.body.text();
+      if (res.statusCode === 200) {
+        // evidence that the checks are on: the limiter answered, and a token without the
+        // permission is refused (by the gateway, before the service)
+        const noRole = await keys.mint({ roles: [], expiresInSec: 600 });
+        const denied = await probe.request({
+          method: 'GET',
+          path: `/api/v1/patients/${first}`,
+          headers: { authorization: `Bearer ${noRole}` },
+        });
+        await denied.body.text();
+        const anon = await probe.request({ method: 'GET', path: `/api/v1/patients/${first}` });
+        await anon.body.text();
+        const checks = {
+          ratelimitLimit: res.headers['ratelimit-limit'],
+          ratelimitRemaining: res.headers['ratelimit-remaining'],
+          statusWithoutPermission: denied.statusCode,
+          statusWithoutToken: anon.statusCode,
+        };
+        process.stdout.write(`gateway checks: ${JSON.stringify(checks)}\n`);
+        if (denied.statusCode !== 403 || anon.statusCode !== 401 || !res.headers['ratelimit-limit'])
+          throw new Error('the gateway does not enforce its checks');
+        return checks;
+      }
+      if (attempt > 100) throw new Error(`the gateway answers ${res.statusCode}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
-    await pool.close();
+    await probe.close();
   }
 }
 
 try {
-  // (a) the bare handler, alone on the machine
-  const bare = await startChild('bare');
-  const a = await measure(
-    '(a) bare Fastify + pg',
-    bare.url,
-    (id) => `/patients/${id}`,
-    {},
-    { bare: bare.child.pid },
-  );
-  await stopChild(bare.child);
-
-  // (b) gateway → Patient service
+  // every server runs from the start; only the one a slice measures (and what it calls) is busy
   const profileDir = (role: string) => fileURLToPath(new URL(`${role}-${runId}/`, PROFILE_DIR));
   const profiling = (role: string) =>
     args.profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir(role)] : [];
+  const bare = await startChild('bare');
   const patient = await startChild('patient', {}, profiling('patient'));
   const gateway = await startChild(
     'gateway',
@@ -201,70 +284,43 @@ try {
     },
     profiling('gateway'),
   );
+  const proxy = await startChild('proxy', { PATIENT_URL: patient.url });
   const auth = { authorization: `Bearer ${token}` };
-  // the gateway learns the routes' permissions from the service's OpenAPI document: wait for it
-  const probe = new Pool(gateway.url, { connections: 1 });
-  const first = ids[0] as string;
-  let checks: Record<string, unknown> = {};
-  for (let attempt = 0; ; attempt++) {
-    const res = await probe.request({ method: 'GET', path: `/api/v1/patients/${first}`, headers: auth });
-    await res.body.text();
-    if (res.statusCode === 200) {
-      // evidence that the checks are on: the limiter answered, and a token without the
-      // permission is refused (by the gateway, before the service)
-      const noRole = await keys.mint({ roles: [], expiresInSec: 600 });
-      const denied = await probe.request({
-        method: 'GET',
-        path: `/api/v1/patients/${first}`,
-        headers: { authorization: `Bearer ${noRole}` },
-      });
-      await denied.body.text();
-      const anon = await probe.request({ method: 'GET', path: `/api/v1/patients/${first}` });
-      await anon.body.text();
-      checks = {
-        ratelimitLimit: res.headers['ratelimit-limit'],
-        ratelimitRemaining: res.headers['ratelimit-remaining'],
-        statusWithoutPermission: denied.statusCode,
-        statusWithoutToken: anon.statusCode,
-      };
-      process.stdout.write(`gateway checks: ${JSON.stringify(checks)}\n`);
-      if (denied.statusCode !== 403 || anon.statusCode !== 401 || !res.headers['ratelimit-limit'])
-        throw new Error('the gateway does not enforce its checks');
-      break;
-    }
-    if (attempt > 100) throw new Error(`the gateway answers ${res.statusCode}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  await probe.close();
-  const b = await measure(
-    '(b) gateway → Patient service',
-    gateway.url,
-    (id) => `/api/v1/patients/${id}`,
-    auth,
-    {
+  const checks = await gatewayChecks(gateway.url, auth);
+
+  const API = '/api/v1/patients/';
+  const setups = [
+    // (a) the bare handler
+    setup('(a) bare Fastify + pg', bare.url, '/patients/', {}, { bare: bare.child.pid }),
+    // (b) gateway → Patient service
+    setup('(b) gateway → Patient service', gateway.url, API, auth, {
       gateway: gateway.child.pid,
       patient: patient.child.pid,
-    },
-  );
-  // (c) the Patient service alone, same token: splits (b) into the gateway's share and the service's
-  const c = await measure('(c) Patient service direct', patient.url, (id) => `/api/v1/patients/${id}`, auth, {
-    patient: patient.child.pid,
-  });
-  await stopChild(gateway.child);
-  // (d) the least a Node hop costs: a proxy that checks nothing, in front of the same service
-  const proxy = await startChild('proxy', { PATIENT_URL: patient.url });
-  const d = await measure(
-    '(d) minimal proxy → Patient service',
-    proxy.url,
-    (id) => `/api/v1/patients/${id}`,
-    auth,
-    {
+    }),
+    // (c) the Patient service alone, same token: splits (b) into the gateway's share and the service's
+    setup('(c) Patient service direct', patient.url, API, auth, { patient: patient.child.pid }),
+    // (d) the least a Node hop costs: a proxy that checks nothing, in front of the same service
+    setup('(d) minimal proxy → Patient service', proxy.url, API, auth, {
       proxy: proxy.child.pid,
       patient: patient.child.pid,
-    },
-  );
-  await stopChild(proxy.child);
-  await stopChild(patient.child);
+    }),
+  ];
+  try {
+    for (const s of setups) {
+      await run(s, WARMUP, MAX_MS);
+      s.loadBefore = load();
+    }
+    // Interleaved: each round measures a slice of every set-up, starting with a different one each
+    // time, so a machine whose speed drifts during the run weighs on all four alike.
+    const perSlice = Math.ceil(REQUESTS / ROUNDS);
+    for (let round = 0; round < ROUNDS; round++)
+      for (let k = 0; k < setups.length; k++)
+        await slice(setups[(round + k) % setups.length] as Setup, perSlice);
+  } finally {
+    await Promise.all(setups.map((s) => s.pool.close()));
+  }
+  const [a, b, c, d] = setups.map(result) as [Phase, Phase, Phase, Phase];
+  await Promise.all([proxy, gateway, patient, bare].map((x) => stopChild(x.child)));
 
   const ratio = b.stats.reqPerSec / a.stats.reqPerSec;
   process.stdout.write(
@@ -304,6 +360,7 @@ try {
         config: {
           patients: PATIENTS,
           requests: REQUESTS,
+          rounds: ROUNDS,
           warmup: WARMUP,
           connections: CONNECTIONS,
           maxSeconds: MAX_MS / 1000,

@@ -142,7 +142,7 @@ export class RouteCatalog {
       if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
       doc = asOpenApiDocument(JSON.parse(await readLimited(res.body, MAX_DOCUMENT_BYTES)));
     } catch (err) {
-      await res.body.dump().catch(noop);
+      if (!Buffer.isBuffer(res.body)) res.body.destroy();
       this.opts.logger.warn({ service, reason: String(err) }, 'OpenAPI document unreadable');
       throw CommonErrors.unavailable(`the routes of ${service} could not be read`, {
         headers: { 'retry-after': '5' },

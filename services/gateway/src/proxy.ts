@@ -6,7 +6,7 @@ import type { AccessControl } from './access.js';
 import type { RouteCatalog } from './catalog.js';
 import { clientHeaders, upstreamHeaders, type ClientAddress } from './forwarding.js';
 import { ROUTED } from './routes.js';
-import { BodyTooLargeError, abandon, type Upstreams } from './upstream.js';
+import { BodyTooLargeError, UpstreamCall, abandon, type Upstreams } from './upstream.js';
 
 export interface ProxyOptions {
   catalog: RouteCatalog;
@@ -73,9 +73,9 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
         'server.address': service,
       },
     );
-    const controller = new AbortController();
+    const call = new UpstreamCall();
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abandon(controller);
+      if (!reply.raw.writableFinished) abandon(call);
       const failed = reply.statusCode >= 500 ? new Error('upstream call failed') : undefined;
       endSpan(span, failed, { 'http.response.status_code': reply.statusCode });
     });
@@ -85,21 +85,12 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
       headers: upstreamHeaders(request, opts.client, traceparent),
       body: hasBody ? limitedBody(request.raw, opts.bodyLimit) : undefined,
       retryable: !hasBody && IDEMPOTENT.has(request.method),
-      controller,
+      call,
+      // a small answer of known length (most API answers) is read whole and written at once with
+      // its headers; anything else, or of unknown length, streams through as it arrives
+      bufferUpTo: BUFFERED_ANSWER_MAX,
     });
-    const headers = clientHeaders(res.headers);
-    // A small answer of known length (most API answers) is read whole and written at once with
-    // its headers; anything else, or of unknown length, streams through as it arrives.
-    if (Number(res.headers['content-length'] ?? Number.NaN) <= BUFFERED_ANSWER_MAX) {
-      let body: Buffer;
-      try {
-        body = Buffer.from(await res.body.arrayBuffer());
-      } catch {
-        throw CommonErrors.unavailable(`${service} answer was cut off`, { headers: { 'retry-after': '1' } });
-      }
-      return reply.code(res.statusCode).headers(headers).send(body);
-    }
-    return reply.code(res.statusCode).headers(headers).send(res.body);
+    return reply.code(res.statusCode).headers(clientHeaders(res.headers)).send(res.body);
   };
 
   for (const { service, prefixes } of ROUTED) {

@@ -1,7 +1,14 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import { CommonErrors, Lru, MemoryStore, type Budget, type KeyValueStore } from '@hms/platform';
+import {
+  CommonErrors,
+  Lru,
+  MemoryStore,
+  type Budget,
+  type BudgetTake,
+  type KeyValueStore,
+} from '@hms/platform';
 import type { RateBudget } from './config.js';
 
 export interface RateLimitOptions {
@@ -36,16 +43,25 @@ const STORE_FAILURE_LOG_MS = 10_000;
 interface Lease {
   /** Reserved units not yet spent by this replica. */
   left: number;
-  /** What the store had left once this replica's reservation was taken. */
+  /** What the store had left once this replica's last reservation was taken. */
   remaining: number;
   resetAt: number;
-  /** The store granted nothing: refused here until the window ends (it cannot end sooner). */
+  /** The store granted nothing: once `left` is spent, refused here until the window ends. */
   spent: boolean;
+  /** Spending down to this many units left starts the next reservation ahead of need (-1: never). */
+  refillAt: number;
 }
 
 interface Spent {
   remaining: number;
   resetInMs: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tightest rate-limit budget this request spent, for its `RateLimit-*` headers. */
+    rateLimit?: Spent & { limit: number };
+  }
 }
 
 class Refused extends Error {
@@ -59,12 +75,17 @@ class Refused extends Error {
  * gateway replica spends the same budget. With Redis, a replica reserves several units at once,
  * a sixteenth of what is left and at most `leaseMax`, and spends them locally, so a busy key
  * costs a Redis round trip every few requests rather than on each. A reservation is counted in
- * Redis before any of it is spent, so replicas together never let more through than the limit;
- * what one replica holds unspent when the window ends is lost, at most a sixteenth of what was
- * left when it reserved, and near the limit every reservation is of one unit, exact. A spent
+ * Redis before any of it is spent, so replicas together never let more through than the limit.
+ *
+ * A full-size reservation (the budget is far from spent) is renewed ahead of need: when half of
+ * it is spent, the next one is asked for in the background, so a busy key's requests never wait
+ * for Redis (before, every request that came while the renewal was in flight waited for it, up
+ * to the connection count at once). What a replica holds unspent when the window ends is lost:
+ * at most a reservation and a half, a sixteenth of what was left when it reserved. Near the
+ * limit reservations shrink to one unit, are never renewed ahead, and the count is exact. A spent
  * budget is refused locally until its window ends. With the memory store (embedded mode, one
- * process) every request takes one unit. When the store fails, this replica counts on its own
- * in memory rather than opening the gates.
+ * process) every request takes one unit. When the store fails, this replica counts on its own in
+ * memory rather than opening the gates.
  */
 class SharedLimiter {
   private readonly leases = new Lru<string, Lease>(LEASES_KEPT);
@@ -76,7 +97,7 @@ class SharedLimiter {
     private readonly fallback: KeyValueStore,
     private readonly prefix: string,
     rate: RateBudget,
-    leaseMax: number,
+    private readonly leaseMax: number,
     private readonly onStoreFailure: (err: unknown) => void,
   ) {
     const shared = store.kind === 'redis' && leaseMax > 1;
@@ -106,6 +127,7 @@ class SharedLimiter {
     if (!lease || lease.resetAt <= now) return undefined;
     if (lease.left > 0) {
       lease.left--;
+      if (lease.left === lease.refillAt && !this.taking.has(key)) this.refill(key);
       return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - now };
     }
     if (lease.spent) throw new Refused(lease.resetAt - now);
@@ -126,22 +148,43 @@ class SharedLimiter {
       const take = this.take(key);
       this.taking.set(key, take);
       try {
-        const t = await take;
-        const at = Date.now();
-        const current = this.leases.get(key);
-        const held = current && current.resetAt > at && !current.spent ? current.left : 0;
-        this.leases.set(key, {
-          left: held + Math.max(0, t.granted - 1),
-          remaining: t.remaining,
-          resetAt: at + t.resetInMs,
-          spent: t.granted === 0,
-        });
-        if (t.granted === 0) throw new Refused(t.resetInMs);
-        return { remaining: t.remaining + held + t.granted - 1, resetInMs: t.resetInMs };
+        const lease = this.reserved(key, await take);
+        if (lease.left === 0) throw new Refused(lease.resetAt - Date.now());
+        lease.left--;
+        return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - Date.now() };
       } finally {
         if (this.taking.get(key) === take) this.taking.delete(key);
       }
     }
+  }
+
+  /** The next reservation, asked for while the current one still covers the key's requests. */
+  private refill(key: string): void {
+    const take = this.take(key).then(
+      (t) => void this.reserved(key, t),
+      () => undefined, // `take` falls back to memory itself; nothing is left to fail
+    );
+    this.taking.set(key, take);
+    void take.finally(() => {
+      if (this.taking.get(key) === take) this.taking.delete(key);
+    });
+  }
+
+  /** Adds what the store granted to the key's lease (what is held of an ended window is dropped). */
+  private reserved(key: string, t: BudgetTake): Lease {
+    const at = Date.now();
+    const current = this.leases.get(key);
+    const held = current && current.resetAt > at ? current.left : 0;
+    const lease: Lease = {
+      left: held + t.granted,
+      remaining: t.remaining,
+      resetAt: at + t.resetInMs,
+      spent: t.granted === 0,
+      // renewed ahead only while reservations are full-size; near the limit each unit is asked for
+      refillAt: t.granted >= this.leaseMax && this.leaseMax >= 4 ? Math.floor(t.granted / 2) : -1,
+    };
+    this.leases.set(key, lease);
+    return lease;
   }
 
   private async take(key: string) {
@@ -201,9 +244,11 @@ export const rateLimit = fp<RateLimitOptions>(
         headers: { ...headersOf(budget.limit, 0, err.resetInMs), 'retry-after': retryAfter },
       }) as unknown as FastifyError;
     };
-    const report = (budget: SharedLimiter, spent: Spent, reply: FastifyReply) => {
-      const current = Number(reply.getHeader('ratelimit-remaining') ?? Number.POSITIVE_INFINITY);
-      if (spent.remaining < current) reply.headers(headersOf(budget.limit, spent.remaining, spent.resetInMs));
+    /** Keeps the tightest budget the request spent; its headers are written once, in onSend. */
+    const report = (budget: SharedLimiter, spent: Spent, request: FastifyRequest) => {
+      const tightest = request.rateLimit;
+      if (tightest === undefined || spent.remaining < tightest.remaining)
+        request.rateLimit = { limit: budget.limit, remaining: spent.remaining, resetInMs: spent.resetInMs };
     };
     /**
      * Spends a unit of each budget in turn, then calls `done` (with the 429 when one is spent).
@@ -211,7 +256,7 @@ export const rateLimit = fp<RateLimitOptions>(
      */
     const spend = (
       budgets: [SharedLimiter, string][],
-      reply: FastifyReply,
+      request: FastifyRequest,
       done: (err?: FastifyError) => void,
       i = 0,
     ): void => {
@@ -227,19 +272,20 @@ export const rateLimit = fp<RateLimitOptions>(
           const next = i + 1;
           spent.then(
             (s) => {
-              report(budget, s, reply);
-              spend(budgets, reply, done, next);
+              report(budget, s, request);
+              spend(budgets, request, done, next);
             },
             (err: unknown) => done(refusal(budget, err)),
           );
           return;
         }
-        report(budget, spent, reply);
+        report(budget, spent, request);
       }
       done();
     };
 
-    app.addHook('onRequest', (request, reply, done) => {
+    app.decorateRequest('rateLimit', undefined);
+    app.addHook('onRequest', (request, _reply, done) => {
       const path = request.url.split('?')[0] ?? request.url;
       if (UNLIMITED.has(path)) return done();
       const client = opts.clientIp(request);
@@ -250,14 +296,22 @@ export const rateLimit = fp<RateLimitOptions>(
               [auth, client],
             ]
           : [[ip, client]],
-        reply,
+        request,
         done,
       );
     });
 
-    app.addHook('preHandler', (request, reply, done) => {
+    app.addHook('preHandler', (request, _reply, done) => {
       if (!request.principal) return done();
-      spend([[principal, request.principal.sub]], reply, done);
+      spend([[principal, request.principal.sub]], request, done);
+    });
+
+    // a refusal carries its own headers, and so may an upstream's answer (the auth service's)
+    app.addHook('onSend', (request, reply, payload, done) => {
+      const spent = request.rateLimit;
+      if (spent !== undefined && !reply.hasHeader('ratelimit-limit'))
+        reply.headers(headersOf(spent.limit, spent.remaining, spent.resetInMs));
+      done(null, payload);
     });
 
     app.addHook('onClose', async () => fallback.close());

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -45,10 +46,124 @@ export interface UpstreamRequest {
   /** Whether the request may be sent again to another instance (idempotent and bodiless). */
   retryable: boolean;
   /**
-   * Aborts the call: the proxy hands over the controller it aborts (with `abandon`) when the
-   * client goes away, and the timeout aborts the same one, so a request needs only one.
+   * Aborts the call: the proxy hands over the call it abandons (with `abandon`) when the client
+   * goes away, and the timeout aborts the same one.
    */
-  controller?: AbortController | undefined;
+  call?: UpstreamCall | undefined;
+  /**
+   * Answers of known length up to this many bytes are read whole before `dispatch` answers (one
+   * write to the client instead of a stream); larger ones, or of unknown length, stream. Default 0.
+   */
+  bufferUpTo?: number | undefined;
+}
+
+/** What an upstream answered: the whole body when it was read at once, else a stream of it. */
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer | Readable;
+}
+
+/**
+ * One call upstream, which its caller or its timeout may abort: the attempt in flight is aborted
+ * through undici's controller, and no further attempt starts. (Lighter than an AbortController
+ * and its signal's listeners, which each request would otherwise make.)
+ */
+export class UpstreamCall {
+  reason: Error | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+
+  abort(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** The attempt now in flight (aborted at once when the call already was). */
+  attach(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.reason) controller.abort(this.reason);
+  }
+}
+
+/**
+ * Receives one attempt's answer from undici's dispatcher: a small answer of known length is
+ * collected and handed over complete; any other is handed over as soon as its headers arrive,
+ * its body a Readable that pauses the socket when the reader falls behind and aborts the request
+ * when it is destroyed before the end.
+ */
+class AnswerHandler implements Dispatcher.DispatchHandler {
+  private chunks: Buffer[] | undefined;
+  private statusCode = 0;
+  private headers: IncomingHttpHeaders = {};
+  private stream: Readable | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly call: UpstreamCall,
+    private readonly bufferUpTo: number,
+    private readonly resolve: (res: UpstreamResponse) => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.call.attach(controller);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ) {
+    if (statusCode < 200) return; // 1xx: informational, the answer is still to come
+    if (Number(headers['content-length'] ?? Number.NaN) <= this.bufferUpTo) {
+      this.chunks = [];
+      this.statusCode = statusCode;
+      this.headers = headers;
+      return;
+    }
+    let ended = false;
+    const stream = new Readable({
+      read: () => controller.resume(),
+      destroy: (err, callback) => {
+        if (!ended) controller.abort(err ?? new Error('answer no longer wanted'));
+        callback(err);
+      },
+    });
+    stream.once('end', () => (ended = true));
+    this.stream = stream;
+    this.settle({ statusCode, headers, body: stream });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks) this.chunks.push(chunk);
+    else if (this.stream && !this.stream.push(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.chunks;
+    if (chunks)
+      this.settle({
+        statusCode: this.statusCode,
+        headers: this.headers,
+        body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+      });
+    else this.stream?.push(null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.stream) this.stream.destroy(err);
+    else if (!this.settled) {
+      this.settled = true;
+      this.reject(err);
+    }
+  }
+
+  private settle(res: UpstreamResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(res);
+  }
 }
 
 /** The request body went over the limit while it was streamed upstream. */
@@ -99,7 +214,7 @@ function errorCode(err: unknown): string | undefined {
  * policies around each request (a bulkhead and a circuit breaker, its state in the
  * `circuit_breaker_state` gauge) and a timeout until the response headers, retries included.
  * A connection failure takes the instance out of rotation and an idempotent bodiless request is
- * sent to another one. Bodies are streamed both ways, never buffered.
+ * sent to another one. Request bodies stream; answers too, but for small ones of known length.
  */
 export class Upstream {
   readonly agent: Agent;
@@ -128,7 +243,7 @@ export class Upstream {
         !(err instanceof BulkheadRejectedError) &&
         !(err instanceof BodyTooLargeError) &&
         !(err instanceof ClientGone),
-    ).orWhenResult((r) => FAILED_STATUSES.has((r as Dispatcher.ResponseData).statusCode));
+    ).orWhenResult((r) => FAILED_STATUSES.has((r as UpstreamResponse).statusCode));
     this.breaker = circuitBreaker(failure, {
       halfOpenAfter: settings.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(settings.breakerThreshold),
@@ -147,25 +262,26 @@ export class Upstream {
   }
 
   /**
-   * Sends a request and answers the upstream's response with its body still streaming. When the
-   * upstream cannot answer, throws a 503 AppError with Retry-After (413 when the body overflowed).
+   * Sends a request and answers the upstream's response (small answers read whole, as
+   * `bufferUpTo` says; others with the body still streaming). When the upstream cannot answer,
+   * throws a 503 AppError with Retry-After (413 when the body overflowed).
    */
-  async dispatch(req: UpstreamRequest): Promise<Dispatcher.ResponseData> {
-    // One controller per request aborts the upstream call on the timeout or when the client goes
-    // away; its reason tells which (a client hanging up is not the upstream failing). The body
-    // streams on after the headers: only the wait for them is bounded.
-    const abort = req.controller ?? new AbortController();
+  async dispatch(req: UpstreamRequest): Promise<UpstreamResponse> {
+    // One call per request is aborted on the timeout or when the client goes away; its reason
+    // tells which (a client hanging up is not the upstream failing). A streamed body goes on after
+    // the headers: only the wait for them (and for a small answer's body) is bounded.
+    const call = req.call ?? new UpstreamCall();
     let timer: NodeJS.Timeout | undefined;
     try {
       const res = await this.policy.execute(() => {
         // started once the bulkhead lets the request through, as its queue has its own bound
-        timer = setTimeout(() => abort.abort(new UpstreamTimeout()), this.settings.timeoutMs);
-        return this.attempts(req, abort.signal);
+        timer = setTimeout(() => call.abort(new UpstreamTimeout()), this.settings.timeoutMs);
+        return this.attempts(req, call);
       });
       this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: String(res.statusCode) });
       return res;
     } catch (err) {
-      const failure = this.toAppError(err, req);
+      const failure = this.toAppError(err, req, call);
       this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: failure.outcome });
       if (failure.outcome === 'error')
         this.logger.warn(
@@ -178,7 +294,7 @@ export class Upstream {
     }
   }
 
-  private async attempts(req: UpstreamRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  private async attempts(req: UpstreamRequest, call: UpstreamCall): Promise<UpstreamResponse> {
     let lastError: unknown;
     for (let attempt = 1; ; attempt++) {
       let base: string;
@@ -188,23 +304,29 @@ export class Upstream {
         // every instance failed in this request: its own error says more than "none left"
         throw lastError ?? err;
       }
+      const stopped = call.reason; // UpstreamTimeout or ClientGone: no further attempt
+      if (stopped) throw stopped;
       const target = this.target(base);
       try {
-        return await this.agent.request({
-          origin: target.origin,
-          path: target.path + req.path,
-          method: req.method,
-          headers: req.headers,
-          body: req.body ?? null,
-          signal,
+        return await new Promise<UpstreamResponse>((resolve, reject) => {
+          this.agent.dispatch(
+            {
+              origin: target.origin,
+              path: target.path + req.path,
+              method: req.method,
+              headers: req.headers,
+              body: req.body ?? null,
+            },
+            new AnswerHandler(call, req.bufferUpTo ?? 0, resolve, reject),
+          );
         });
       } catch (err) {
-        if (signal.aborted) throw signal.reason as Error; // UpstreamTimeout or ClientGone
+        if (call.reason) throw call.reason; // UpstreamTimeout or ClientGone
         const code = errorCode(err);
         if (!code || !CONNECTION_ERRORS.has(code)) throw err;
         if (CONNECT_FAILURES.has(code)) this.balancer.markDown(base);
         lastError = err;
-        if (!req.retryable || attempt >= MAX_ATTEMPTS || signal.aborted) throw err;
+        if (!req.retryable || attempt >= MAX_ATTEMPTS) throw err;
         this.retries?.inc({ upstream: this.name, reason: code });
         this.logger.info({ upstream: this.name, code, attempt }, 'retrying on another instance');
       }
@@ -223,7 +345,11 @@ export class Upstream {
     return t;
   }
 
-  private toAppError(err: unknown, req: UpstreamRequest): { error: AppError; outcome: string } {
+  private toAppError(
+    err: unknown,
+    req: UpstreamRequest,
+    call: UpstreamCall,
+  ): { error: AppError; outcome: string } {
     const unavailable = (outcome: string, detail: string, retryAfterSec: number) => ({
       outcome,
       error: CommonErrors.unavailable(`${this.name} ${detail}`, {
@@ -237,7 +363,7 @@ export class Upstream {
       return unavailable('circuit_open', 'is unavailable (circuit open)', this.retryAfterOpenSec());
     if (err instanceof BulkheadRejectedError)
       return unavailable('bulkhead_full', 'is busy (too many requests in flight)', 1);
-    if (err instanceof ClientGone || req.controller?.signal.reason instanceof ClientGone)
+    if (err instanceof ClientGone || call.reason instanceof ClientGone)
       return unavailable('client_gone', 'call abandoned by the client', 1);
     if (err instanceof UpstreamTimeout) return unavailable('timeout', 'did not answer in time', 1);
     if (err instanceof NoInstanceError)
@@ -280,8 +406,8 @@ class ClientGone extends Error {
 }
 
 /** Aborts a request's upstream call because its client went away (not counted as a failure). */
-export function abandon(controller: AbortController): void {
-  if (!controller.signal.aborted) controller.abort(new ClientGone());
+export function abandon(call: UpstreamCall): void {
+  call.abort(new ClientGone());
 }
 
 function stateValue(state: CircuitState): number {
@@ -289,7 +415,11 @@ function stateValue(state: CircuitState): number {
 }
 
 /** Reads a response body up to `maxBytes` (documents the gateway reads itself, never a proxied one). */
-export async function readLimited(body: Readable, maxBytes: number): Promise<string> {
+export async function readLimited(body: Buffer | Readable, maxBytes: number): Promise<string> {
+  if (Buffer.isBuffer(body)) {
+    if (body.length > maxBytes) throw new Error(`body larger than ${maxBytes} bytes`);
+    return body.toString('utf8');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

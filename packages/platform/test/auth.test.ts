@@ -259,3 +259,56 @@ describe('a JWKS served over HTTP (the auth service in cluster mode)', () => {
     }
   });
 });
+
+describe('verifyCached: the check without a promise', () => {
+  test('answers only for a token verified before, refuses it once revoked, and leaves the rest to verify', async () => {
+    const keys = await createTestKeys();
+    const denied = new Set<string>();
+    const verifier = createTokenVerifier({
+      jwksUrl: keys.jwksUrl,
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      isRevoked: (jti) => denied.has(jti),
+    });
+    const token = await keys.mint({ roles: ['nurse'] });
+    // never verified: only the full check can tell (its signature is not looked at here)
+    expect(verifier.verifyCached?.(token)).toBeUndefined();
+    const principal = await verifier.verify(token);
+    expect(verifier.verifyCached?.(token)).toBe(principal);
+
+    // revoked: refused at once, with the error verify gives
+    denied.add(principal.jti);
+    expect(() => verifier.verifyCached?.(token)).toThrow(expect.objectContaining({ status: 401 }));
+    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
+
+    // a deny-list that must be asked asynchronously: the full check answers instead
+    const slowList = createTokenVerifier({
+      jwksUrl: keys.jwksUrl,
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      isRevoked: async () => false,
+    });
+    await slowList.verify(token);
+    expect(slowList.verifyCached?.(token)).toBeUndefined();
+
+    // a tampered copy of a verified token is a different text: never answered from the cache
+    const [h, p, sig] = token.split('.');
+    const tampered = `${h}.${p}.${(sig as string).slice(0, -2)}AA`;
+    expect(verifier.verifyCached?.(tampered)).toBeUndefined();
+  });
+
+  test('expired tokens are left to verify, which refuses them', async () => {
+    const keys = await createTestKeys();
+    const verifier = createTokenVerifier({
+      jwksUrl: keys.jwksUrl,
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      clockToleranceSec: 0,
+    });
+    const token = await keys.mint({ roles: ['nurse'], expiresInSec: 1 });
+    await verifier.verify(token);
+    await sleep(1100);
+    expect(verifier.verifyCached?.(token)).toBeUndefined();
+    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
+  });
+});

@@ -83,36 +83,34 @@ export class ClientAddress {
     return this.trust ? proxyAddr(request.raw, this.trust) : this.peer(request);
   }
 
-  forwardedHeaders(request: FastifyRequest): Record<string, string> {
+  /** Sets `X-Forwarded-For/Proto/Host` on `headers` (those going upstream). */
+  setForwarded(request: FastifyRequest, headers: Record<string, string | string[]>): void {
     const trusted = this.peerTrusted(request);
     const h = request.headers;
-    const xff = trusted ? [h['x-forwarded-for']].flat().filter(Boolean).join(', ') : '';
     const peer = this.peer(request);
-    const proto = (trusted && first(h['x-forwarded-proto'])) || request.protocol;
+    const xff = trusted ? [h['x-forwarded-for']].flat().filter(Boolean).join(', ') : '';
+    headers['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer;
+    headers['x-forwarded-proto'] = (trusted && first(h['x-forwarded-proto'])) || request.protocol;
     const host = (trusted && first(h['x-forwarded-host'])) || h.host;
-    return {
-      'x-forwarded-for': xff ? `${xff}, ${peer}` : peer,
-      'x-forwarded-proto': proto,
-      ...(host ? { 'x-forwarded-host': host } : {}),
-    };
+    if (host) headers['x-forwarded-host'] = host;
   }
 }
 
 /**
  * The headers sent upstream: the client's end-to-end headers (Authorization included), the
- * gateway's request id and trace context, and `X-Forwarded-For/Proto/Host`.
+ * gateway's request id and trace context, and `X-Forwarded-For/Proto/Host`. One object, built
+ * in place (this runs on every request).
  */
 export function upstreamHeaders(
   request: FastifyRequest,
   client: ClientAddress,
   traceparent: string,
 ): Record<string, string | string[]> {
-  return {
-    ...endToEnd(request.headers, REPLACED),
-    ...client.forwardedHeaders(request),
-    'x-request-id': request.id,
-    traceparent,
-  };
+  const headers = endToEnd(request.headers, REPLACED);
+  client.setForwarded(request, headers);
+  headers['x-request-id'] = request.id;
+  headers.traceparent = traceparent;
+  return headers;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { CommonErrors, SpanKind, endSpan, startSpan } from '@hms/platform';
 import type { AccessControl } from './access.js';
 import type { RouteCatalog } from './catalog.js';
@@ -52,12 +52,37 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
     done(null);
   });
 
-  const authorize = (service: string) => async (request: FastifyRequest) => {
-    const op = await opts.catalog.lookup(service, request.method, pathOf(request.raw.url ?? request.url));
+  const authorizeFully = async (service: string, request: FastifyRequest, path: string) => {
+    const op = await opts.catalog.lookup(service, request.method, path);
     if (!op.authenticated) return; // a public route (login, the JWKS)
     request.principal = await opts.access.authenticate(request.headers.authorization);
     if (op.permission !== undefined) opts.access.authorize(request.principal, op.permission);
   };
+  /**
+   * The route's operation and the caller's token, answered without a promise when both are known
+   * already (a read document, a token verified before); anything else takes the full path.
+   */
+  const authorize =
+    (service: string) =>
+    (request: FastifyRequest, _reply: FastifyReply, done: (err?: FastifyError) => void) => {
+      const path = pathOf(request.raw.url ?? request.url);
+      try {
+        const op = opts.catalog.lookupLoaded(service, request.method, path);
+        if (op && !op.authenticated) return done();
+        const principal = op && opts.access.authenticateCached(request.headers.authorization);
+        if (op && principal) {
+          request.principal = principal;
+          if (op.permission !== undefined) opts.access.authorize(principal, op.permission);
+          return done();
+        }
+      } catch (err) {
+        return done(err as FastifyError);
+      }
+      authorizeFully(service, request, path).then(
+        () => done(),
+        (err: unknown) => done(err as FastifyError),
+      );
+    };
 
   const forward = (service: string) => async (request: FastifyRequest, reply: FastifyReply) => {
     const length = Number(request.headers['content-length'] ?? 0);

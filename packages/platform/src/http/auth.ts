@@ -43,6 +43,13 @@ export interface TokenVerifierOptions {
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /**
+   * The same check without a promise when it needs no I/O: the token was verified before, has not
+   * expired, its key is published as last read (and that read is still current) and the deny-list
+   * answers at once. Throws as `verify` does when it is revoked or expired; undefined when only
+   * `verify` can tell.
+   */
+  verifyCached?(token: string): Principal | undefined;
 }
 
 /** Where the signing keys come from, and which key ids are published right now. */
@@ -50,6 +57,8 @@ interface KeySource {
   getKey: JWTVerifyGetKey;
   /** The key ids currently published (re-read as the source's own cache rules say). */
   publishedKids(): Promise<ReadonlySet<string>>;
+  /** The same set when answering it needs no re-read now; undefined otherwise. */
+  currentKids(): ReadonlySet<string> | undefined;
 }
 
 const kidsOf = (jwks: JSONWebKeySet | undefined) =>
@@ -74,6 +83,7 @@ function fileJwks(path: string): KeySource {
   return {
     getKey: async (header, token) => (await current()).getKey(header, token),
     publishedKids: async () => (await current()).kids,
+    currentKids: () => (loaded && Date.now() - checkedAt <= 1000 ? loaded.kids : undefined),
   };
 }
 
@@ -100,6 +110,7 @@ function remoteJwks(url: URL): KeySource {
       }
       return kids;
     },
+    currentKids: () => (remote.fresh || remote.reloading ? kids : undefined),
   };
 }
 
@@ -139,6 +150,15 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       const { principal, kid } = await verifySignatureAndClaims(token);
       verified.set(token, { principal, kid });
       return notRevoked(principal);
+    },
+
+    verifyCached(token: string): Principal | undefined {
+      const cached = verified.get(token);
+      if (!cached || cached.principal.exp * 1000 <= Date.now()) return undefined;
+      if (!keys.currentKids()?.has(cached.kid)) return undefined;
+      const revoked = opts.isRevoked?.(cached.principal.jti) ?? false;
+      if (revoked === true) throw invalid('token revoked');
+      return revoked === false ? cached.principal : undefined;
     },
   };
 

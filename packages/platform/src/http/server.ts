@@ -291,19 +291,25 @@ export function createHttpServer(opts: HttpServerOptions): App {
     } catch (err) {
       return done(err as FastifyError);
     }
-    opts.verifier.verify(token).then(
-      (principal) => {
-        request.principal = principal;
-        if (request.workContext) request.workContext.authorization = `Bearer ${token}`;
-        try {
-          if (cfg.permission) requirePermission(principal, cfg.permission);
-        } catch (err) {
-          return done(err as FastifyError);
-        }
-        done();
-      },
-      (err: unknown) => done(err as FastifyError),
-    );
+    const admit = (principal: Principal) => {
+      request.principal = principal;
+      if (request.workContext) request.workContext.authorization = `Bearer ${token}`;
+      try {
+        if (cfg.permission) requirePermission(principal, cfg.permission);
+      } catch (err) {
+        return done(err as FastifyError);
+      }
+      done();
+    };
+    // a token verified before needs no promise (most requests); any other is verified in full
+    let known: Principal | undefined;
+    try {
+      known = opts.verifier.verifyCached?.(token);
+    } catch (err) {
+      return done(err as FastifyError);
+    }
+    if (known) return admit(known);
+    opts.verifier.verify(token).then(admit, (err: unknown) => done(err as FastifyError));
   });
 
   // The one line per request: its fields are fixed and hold no patient data (the route template,

@@ -14,6 +14,8 @@ export interface ServiceInstance {
 
 export interface InstanceSource {
   instances(name: string): Promise<ServiceInstance[]>;
+  /** The same list when the source holds it fresh in memory (no I/O, no promise); else undefined. */
+  cachedInstances?(name: string): ServiceInstance[] | undefined;
 }
 
 /**
@@ -65,10 +67,14 @@ export class ServiceRegistry implements InstanceSource {
     await this.store.del(key);
   }
 
-  async instances(name: string): Promise<ServiceInstance[]> {
+  cachedInstances(name: string): ServiceInstance[] | undefined {
     const cached = this.cache.get(name);
-    const cacheMs = this.opts.cacheMs ?? 1000;
-    if (cached && Date.now() - cached.at < cacheMs) return cached.list;
+    return cached && Date.now() - cached.at < (this.opts.cacheMs ?? 1000) ? cached.list : undefined;
+  }
+
+  async instances(name: string): Promise<ServiceInstance[]> {
+    const cached = this.cachedInstances(name);
+    if (cached) return cached;
     const entries = await this.store.scan(`registry:${name}:`);
     const list = [...entries.values()]
       .map((v) => JSON.parse(v) as ServiceInstance)
@@ -89,12 +95,21 @@ export class ServiceRegistry implements InstanceSource {
  * Kubernetes balances behind it.
  */
 export class StaticRegistry implements InstanceSource {
+  private readonly parsed = new Map<string, { raw: string; list: ServiceInstance[] }>();
+
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
   async instances(name: string): Promise<ServiceInstance[]> {
+    return this.cachedInstances(name);
+  }
+
+  /** Always known: the list is read from the environment (and parsed once per value). */
+  cachedInstances(name: string): ServiceInstance[] {
     const raw = this.env[`${name.toUpperCase()}_URL`];
     if (!raw) return [];
-    return raw
+    const seen = this.parsed.get(name);
+    if (seen?.raw === raw) return seen.list;
+    const list = raw
       .split(',')
       .map((u) => u.trim())
       .filter(Boolean)
@@ -107,6 +122,8 @@ export class StaticRegistry implements InstanceSource {
         healthy: true,
         startedAt: '',
       }));
+    this.parsed.set(name, { raw, list });
+    return list;
   }
 }
 
@@ -117,6 +134,16 @@ export class ChainedSource implements InstanceSource {
   async instances(name: string): Promise<ServiceInstance[]> {
     for (const s of this.sources) {
       const list = await s.instances(name);
+      if (list.length > 0) return list;
+    }
+    return [];
+  }
+
+  /** Known only when every source it would consult before finding instances answers from memory. */
+  cachedInstances(name: string): ServiceInstance[] | undefined {
+    for (const s of this.sources) {
+      const list = s.cachedInstances?.(name);
+      if (list === undefined) return undefined;
       if (list.length > 0) return list;
     }
     return [];
@@ -137,10 +164,21 @@ export class LoadBalancer {
   ) {}
 
   async pick(name: string): Promise<string> {
+    return this.choose(name, await this.source.instances(name));
+  }
+
+  /**
+   * `pick` without a promise, when the source holds the instance list in memory (most calls);
+   * undefined when only `pick` can tell. Throws NoInstanceError as `pick` does.
+   */
+  pickCached(name: string): string | undefined {
+    const list = this.source.cachedInstances?.(name);
+    return list === undefined ? undefined : this.choose(name, list);
+  }
+
+  private choose(name: string, instances: readonly ServiceInstance[]): string {
     const now = Date.now();
-    const all = (await this.source.instances(name)).filter(
-      (i) => i.healthy && (this.down.get(i.url) ?? 0) <= now,
-    );
+    const all = instances.filter((i) => i.healthy && (this.down.get(i.url) ?? 0) <= now);
     const local = this.opts.zone ? all.filter((i) => i.zone === this.opts.zone) : [];
     const pool = local.length > 0 ? local : all;
     if (pool.length === 0) throw new NoInstanceError(name);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ChainedSource,
   LoadBalancer,
+  MemoryStore,
   NoInstanceError,
+  ServiceRegistry,
   StaticRegistry,
   type InstanceSource,
   type ServiceInstance,
@@ -53,5 +56,39 @@ describe('client-side load balancing', () => {
     const reg = new StaticRegistry({ PATIENT_URL: 'http://p1:8080, http://p2:8080' });
     expect((await reg.instances('patient')).map((i) => i.url)).toEqual(['http://p1:8080', 'http://p2:8080']);
     expect(await reg.instances('staff')).toEqual([]);
+  });
+
+  it('picks without a promise when the instance list is in memory, in the same rotation as pick', async () => {
+    const env = { SVC_URL: 'http://a,http://b' };
+    const lb = new LoadBalancer(new ChainedSource([new StaticRegistry(env)]), { downForMs: 60_000 });
+    expect([lb.pickCached('svc'), await lb.pick('svc'), lb.pickCached('svc')]).toEqual([
+      'http://a',
+      'http://b',
+      'http://a',
+    ]);
+    lb.markDown('http://b');
+    expect([lb.pickCached('svc'), lb.pickCached('svc')]).toEqual(['http://a', 'http://a']);
+    lb.markDown('http://a');
+    expect(() => lb.pickCached('svc')).toThrow(NoInstanceError);
+    // a changed list is read again
+    env.SVC_URL = 'http://c';
+    expect(lb.pickCached('svc')).toBe('http://c');
+  });
+
+  it('leaves the pick to the async path while a source has nothing fresh in memory', async () => {
+    const store = new MemoryStore();
+    try {
+      const registry = new ServiceRegistry(store, { cacheMs: 60_000 });
+      const lb = new LoadBalancer(new ChainedSource([registry, new StaticRegistry({})]));
+      await registry.register(inst('r1', ''));
+      // the registry has not been read yet: only pick can tell
+      expect(lb.pickCached('svc')).toBeUndefined();
+      expect(await lb.pick('svc')).toBe('http://r1');
+      // read once, it is held for cacheMs
+      expect(lb.pickCached('svc')).toBe('http://r1');
+      await registry.stop();
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -299,7 +299,7 @@ export class Upstream {
     for (let attempt = 1; ; attempt++) {
       let base: string;
       try {
-        base = await this.balancer.pick(this.name);
+        base = this.balancer.pickCached(this.name) ?? (await this.balancer.pick(this.name));
       } catch (err) {
         // every instance failed in this request: its own error says more than "none left"
         throw lastError ?? err;

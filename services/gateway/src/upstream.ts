@@ -98,6 +98,8 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   private headers: IncomingHttpHeaders = {};
   private stream: Readable | undefined;
   private settled = false;
+  /** The answer ended or failed: nothing is left to abort. */
+  private over = false;
 
   constructor(
     private readonly call: UpstreamCall,
@@ -122,15 +124,14 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
       this.headers = headers;
       return;
     }
-    let ended = false;
     const stream = new Readable({
       read: () => controller.resume(),
       destroy: (err, callback) => {
-        if (!ended) controller.abort(err ?? new Error('answer no longer wanted'));
+        // a reader that gives up before the end (the client went away): the request is aborted
+        if (!this.over) controller.abort(err ?? new Error('answer no longer wanted'));
         callback(err);
       },
     });
-    stream.once('end', () => (ended = true));
     this.stream = stream;
     this.settle({ statusCode, headers, body: stream });
   }
@@ -141,6 +142,7 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.over = true;
     const chunks = this.chunks;
     if (chunks)
       this.settle({
@@ -152,6 +154,7 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.over = true;
     if (this.stream) this.stream.destroy(err);
     else if (!this.settled) {
       this.settled = true;

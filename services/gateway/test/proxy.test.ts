@@ -13,6 +13,7 @@ import {
   uniqueWord,
   type Stack,
 } from './helpers.js';
+import { streams } from './fixtures/auth-stub.js';
 
 let s: Stack;
 let token: string;
@@ -198,6 +199,17 @@ describe('streaming', () => {
     expect(arrivals.length).toBeGreaterThanOrEqual(2);
     // the whole answer takes two gaps; a buffering proxy would deliver it all at once at the end
     expect((arrivals.at(-1) ?? 0) - (arrivals[0] ?? 0)).toBeGreaterThanOrEqual(600);
+  });
+
+  it('aborts the call upstream when the client hangs up half-way through a streamed answer', async () => {
+    const before = streams.abandoned;
+    const res = await undiciRequest(`${s.gateway.url}/api/v1/auth/endless`);
+    expect(res.statusCode).toBe(200);
+    const first: unknown = await new Promise((resolve) => res.body.once('data', resolve));
+    expect(first).toBeInstanceOf(Buffer);
+    res.body.destroy(); // the first chunk, then the client goes away
+    // the gateway gives up its own read, and the service sees its answer abandoned
+    await expect.poll(() => streams.abandoned, { timeout: 3000 }).toBe(before + 1);
   });
 
   it('streams the request body both ways: the service answers before the client has sent it all', async () => {

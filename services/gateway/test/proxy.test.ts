@@ -203,7 +203,7 @@ describe('streaming', () => {
 
   it('aborts the call upstream when the client hangs up half-way through a streamed answer', async () => {
     const before = streams.abandoned;
-    const res = await undiciRequest(`${s.gateway.url}/api/v1/auth/endless`);
+    const res = await undiciRequest(`${s.gateway.url}/api/v1/auth/endless?chunks=200`);
     expect(res.statusCode).toBe(200);
     const first: unknown = await new Promise((resolve) => res.body.once('data', resolve));
     expect(first).toBeInstanceOf(Buffer);

@@ -161,16 +161,16 @@ export class RouteCatalog {
     return entry;
   }
 
+  /** The operation, when the service's document is read and has it (no promise); else undefined. */
+  lookupLoaded(service: string, method: string, path: string): Operation | undefined {
+    const entry = this.loaded.get(service);
+    return entry ? match(entry.router, method, path) : undefined;
+  }
+
   /**
    * The operation a request is for: 404 when the service has no such path, 405 (with Allow) when
    * it has the path for other methods, 503 when its routes cannot be read.
    */
-  /** The operation, when the service's document is read and has it (no promise); else undefined. */
-  lookupLoaded(service: string, method: string, path: string): Operation | undefined {
-    const entry = this.loaded.get(service);
-    return entry ? (match(entry.router, method, path) ?? undefined) : undefined;
-  }
-
   async lookup(service: string, method: string, path: string): Promise<Operation> {
     let entry = this.loaded.get(service) ?? (await this.refresh(service));
     let op = match(entry.router, method, path);

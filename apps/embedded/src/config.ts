@@ -15,6 +15,7 @@ export const EmbeddedConfig = Type.Object({
   JWT_ISSUER: Type.String({ default: 'hms-auth' }),
   JWT_AUDIENCE: Type.String({ default: 'hms' }),
   TOKEN_CACHE_SIZE: ServiceConfigKeys.TOKEN_CACHE_SIZE,
+  TOKEN_MAX_LIFETIME_SEC: ServiceConfigKeys.TOKEN_MAX_LIFETIME_SEC,
 });
 
 export function readEmbeddedConfig(env: NodeJS.ProcessEnv = process.env) {

@@ -91,6 +91,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     audience: cfg.JWT_AUDIENCE,
     isRevoked: (jti) => denyList.isRevoked(jti),
     cacheSize: cfg.TOKEN_CACHE_SIZE,
+    maxLifetimeSec: cfg.TOKEN_MAX_LIFETIME_SEC,
   });
   // one registry for the process-wide parts (process metrics, the shared bus)
   const platformMetrics = createMetrics('hms', { processMetrics: true });

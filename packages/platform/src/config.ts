@@ -79,6 +79,20 @@ export const ServiceConfigKeys = {
     description:
       'verified access tokens kept (LRU, each until its exp; the deny-list is still checked); 0 disables',
   }),
+  TOKEN_MAX_LIFETIME_SEC: Type.Integer({
+    minimum: 60,
+    maximum: 86_400,
+    default: 3600,
+    description:
+      'longest lifetime (exp − iat) an access token may claim; a longer one is refused whatever its signature',
+  }),
+  JWKS_MAX_AGE_SEC: Type.Integer({
+    minimum: 1,
+    maximum: 600,
+    default: 60,
+    description:
+      'a JWKS fetched over HTTP is fetched again after this long, so a withdrawn key is refused within it',
+  }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'largest request body, bytes' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000, description: 'drain budget on SIGTERM' }),
 };

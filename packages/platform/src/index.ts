@@ -33,3 +33,4 @@ export * from './registry.js';
 export * from './security/deny-list.js';
 export * from './security/service-token.js';
 export * from './tracing.js';
+export * from './security/address-key.js';

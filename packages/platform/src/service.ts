@@ -357,6 +357,8 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
     audience: cfg.JWT_AUDIENCE,
     isRevoked: (jti) => denyList.isRevoked(jti),
     cacheSize: cfg.TOKEN_CACHE_SIZE,
+    maxLifetimeSec: cfg.TOKEN_MAX_LIFETIME_SEC,
+    jwksMaxAgeMs: cfg.JWKS_MAX_AGE_SEC * 1000,
   });
   const runtime = await startServiceRuntime(mod, {
     db,

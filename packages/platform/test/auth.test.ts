@@ -187,8 +187,41 @@ describe('auth guard over HTTP', () => {
     expect(none.status).toBe(403);
   });
 
-  test('grants what the scope names even without a role', async () => {
-    expect((await bearer(await keys.mint({ roles: [], scope: ['patients:read'] }))).status).toBe(200);
+  test('grants a service identity what its scope names', async () => {
+    const svc = await keys.mint({ sub: 'svc:reader', roles: [], scope: ['patients:read'] });
+    expect((await bearer(svc)).status).toBe(200);
+  });
+
+  test("a person's permissions are their roles' as the role table says now, whatever the token's scope claims", async () => {
+    // the scope of a token issued before a permission left the role (ADR 0002): not honoured
+    const stale = await keys.mint({ roles: ['auditor'], scope: ['patients:read', 'audit:read'] });
+    expect((await bearer(stale)).status).toBe(403);
+    const noRole = await keys.mint({ roles: [], scope: ['patients:read'] });
+    expect((await bearer(noRole)).status).toBe(403);
+  });
+
+  test('refuses a token whose lifetime exceeds the maximum, or issued in the future, though well signed', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await mintToken(keys.privateKey, keys.kid, {
+      roles: ['physician'],
+      expiresInSec: 365 * 86_400,
+    });
+    const res = await bearer(forged);
+    expect(res.status).toBe(401);
+    expect(res.body.detail).toBe('token lifetime exceeds the maximum');
+    const ahead = await new SignJWT({
+      ...goodClaims(),
+      roles: ['physician'],
+      iat: now + 3000,
+      exp: now + 3300,
+    })
+      .setProtectedHeader({ alg: 'ES256', kid: keys.kid })
+      .sign(keys.privateKey);
+    const future = await bearer(ahead);
+    expect(future.status).toBe(401);
+    expect(future.body.detail).toBe('token issued in the future');
+    // a lifetime at the maximum (an hour) is accepted
+    expect((await bearer(await keys.mint({ roles: ['physician'], expiresInSec: 3600 }))).status).toBe(200);
   });
 });
 
@@ -248,13 +281,63 @@ describe('a JWKS served over HTTP (the auth service in cluster mode)', () => {
       for (let i = 0; i < 3; i++) expect((await verifier.verify(token)).roles).toEqual(['nurse']);
       const other = await keys.mint({ roles: ['physician'] });
       expect((await verifier.verify(other)).roles).toEqual(['physician']);
-      expect(fetches).toBe(1); // jose keeps the set (10 min) and the cache keeps the tokens
+      expect(fetches).toBe(1); // jose keeps the set (its max age, 60 s) and the cache keeps the tokens
 
       const stranger = await generateKeyPair('ES256');
       await expect(
         verifier.verify(await mintToken(stranger.privateKey, 'never-published', { roles: ['admin'] })),
       ).rejects.toMatchObject({ status: 401 });
     } finally {
+      server.close();
+    }
+  });
+});
+
+describe('a signing key withdrawn from a JWKS served over HTTP', () => {
+  test("refuses the key's tokens within the JWKS max age, cached or not, in the guard and the verifier", async () => {
+    const keys = await createTestKeys();
+    const spare = await createTestKeys();
+    let published = [keys.publicJwk, spare.publicJwk];
+    const server = createServer((_req, res) => {
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'public, max-age=1' })
+        .end(JSON.stringify({ keys: published }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const verifier = createTokenVerifier({
+      jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      jwksMaxAgeMs: 1000,
+    });
+    const app = createHttpServer({
+      service: 'jwks-test',
+      logger: createLogger('jwks-test', 'silent'),
+      verifier,
+      metrics: createMetrics('jwks-test'),
+    });
+    app.get('/api/v1/records', { config: { permission: 'patients:read' } }, async () => ({ ok: true }));
+    const url = await listen(app);
+    try {
+      const get = async (token: string) =>
+        (await call(`${url}/api/v1/records`, { headers: { authorization: `Bearer ${token}` } })).status;
+      const token = await keys.mint({ roles: ['nurse'] });
+      const other = await spare.mint({ roles: ['nurse'] });
+      expect(await get(token)).toBe(200);
+      expect(await get(token)).toBe(200); // from the verified-token cache
+      expect(verifier.verifyCached?.(token)).toBeDefined();
+
+      published = [spare.publicJwk]; // the key is withdrawn (a compromise)
+      await sleep(1200);
+      expect(verifier.verifyCached?.(token)).toBeUndefined(); // the set it knows is stale: not answered
+      expect(await get(token)).toBe(401);
+      await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
+      // a token of a new verification is refused as well, and the key still published still works
+      expect(await get(await keys.mint({ roles: ['nurse'] }))).toBe(401);
+      expect(await get(other)).toBe(200);
+    } finally {
+      await app.close();
       server.close();
     }
   });

@@ -99,7 +99,7 @@ describe('403 at the gateway', () => {
   });
 
   it('refuses a write to a token that may only read', async () => {
-    const token = await s.keys.mint({ scope: ['patients:read'] });
+    const token = await s.keys.mint({ sub: 'svc:reader', scope: ['patients:read'] });
     const before = await served(s.patient, PATIENTS, 'POST');
     const res = await s.gateway.request('POST', PATIENTS, { token, body: newPatient() });
     expect(expectProblem(res, 403).detail).toBe('requires the patients:write permission');

@@ -195,9 +195,9 @@ describe('granted', () => {
     expect(res.status).toBe(201);
   });
 
-  it('a scope of patients:write alone may register a patient', async () => {
+  it('a service identity with a scope of patients:write alone may register a patient', async () => {
     const res = await svc.request('POST', PATIENTS, {
-      token: await svc.keys.mint({ scope: ['patients:write'] }),
+      token: await svc.keys.mint({ sub: 'svc:registrar', scope: ['patients:write'] }),
       body: newPatient(),
     });
     expect(res.status).toBe(201);

@@ -69,14 +69,14 @@ export interface OutboxRow {
 export interface Tokens {
   /** receptionist: patients:read and patients:write */
   writer: string;
-  /** a token whose only permission is patients:read */
+  /** a service identity whose only permission is patients:read */
   reader: string;
 }
 
 export async function tokensFor(svc: RunningService): Promise<Tokens> {
   return {
     writer: await svc.keys.mint({ roles: ['receptionist'] }),
-    reader: await svc.keys.mint({ scope: ['patients:read'] }),
+    reader: await svc.keys.mint({ sub: 'svc:reader', scope: ['patients:read'] }),
   };
 }
 

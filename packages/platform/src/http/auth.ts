@@ -34,6 +34,18 @@ export interface TokenVerifierOptions {
   isRevoked?: (jti: string) => Promise<boolean> | boolean;
   clockToleranceSec?: number;
   /**
+   * The longest lifetime (`exp` − `iat`) a token may claim, seconds; a longer one is refused even
+   * with a valid signature (a token minted with a stolen key cannot be made to outlive its
+   * discovery by much). Default 3600.
+   */
+  maxLifetimeSec?: number;
+  /**
+   * How long a JWKS fetched over HTTP is used before it is fetched again, ms (the `max-age` the
+   * auth service sends, 60 s): a key withdrawn from the JWKS is refused by every verifier within
+   * this long. Default 60,000.
+   */
+  jwksMaxAgeMs?: number;
+  /**
    * Verified tokens remembered (least recently used first out), each until its `exp`, so a
    * signature is checked once per token rather than once per request; the deny-list is still
    * asked on every request. 0 turns the cache off. Default 10,000.
@@ -88,10 +100,10 @@ function fileJwks(path: string): KeySource {
 }
 
 /** The auth service's JWKS over HTTP, cached by jose (refetched when stale or on an unknown kid). */
-function remoteJwks(url: URL): KeySource {
+function remoteJwks(url: URL, maxAgeMs: number): KeySource {
   const remote = createRemoteJWKSet(url, {
-    cooldownDuration: 30_000,
-    cacheMaxAge: 600_000,
+    cooldownDuration: Math.min(30_000, maxAgeMs),
+    cacheMaxAge: maxAgeMs,
     timeoutDuration: 5_000,
   });
   let kids: ReadonlySet<string> = new Set();
@@ -114,6 +126,20 @@ function remoteJwks(url: URL): KeySource {
   };
 }
 
+/** See `TokenVerifierOptions.maxLifetimeSec` and `jwksMaxAgeMs`. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SEC = 3600;
+export const DEFAULT_JWKS_MAX_AGE_MS = 60_000;
+
+/**
+ * What a verified token may do. A person's permissions are those of their roles in the shared
+ * role table (packages/contracts), read at every verification, so a permission taken from a role
+ * is taken from every live token of it at once; the `scope` claim a user token carries only
+ * describes them. A service identity (`svc:<name>`) has no roles: its `scope` is what it may do.
+ */
+export function permissionsOfClaims(sub: string, roles: readonly string[], scope: readonly string[]) {
+  return sub.startsWith('svc:') ? new Set<string>(scope) : new Set<string>(permissionsOf(roles));
+}
+
 const invalid = (detail: string) =>
   CommonErrors.unauthenticated(detail, {
     headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${detail}"` },
@@ -131,7 +157,11 @@ const invalid = (detail: string) =>
  */
 export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const url = new URL(opts.jwksUrl);
-  const keys = url.protocol === 'file:' ? fileJwks(fileURLToPath(url)) : remoteJwks(url);
+  const keys =
+    url.protocol === 'file:'
+      ? fileJwks(fileURLToPath(url))
+      : remoteJwks(url, opts.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS);
+  const maxLifetimeSec = opts.maxLifetimeSec ?? DEFAULT_MAX_TOKEN_LIFETIME_SEC;
   const verified = new Lru<string, { principal: Principal; kid: string }>(opts.cacheSize ?? 10_000);
   const notRevoked = async (principal: Principal) => {
     if (opts.isRevoked && (await opts.isRevoked(principal.jti))) throw invalid('token revoked');
@@ -193,13 +223,18 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
         });
       throw invalid('token signature or claims are not valid');
     }
+    // a lifetime within the maximum, counted from an issue time that is not in the future
+    const iat = Number(payload.iat);
+    const lifetime = Number(payload.exp) - iat;
+    if (!(lifetime > 0 && lifetime <= maxLifetimeSec)) throw invalid('token lifetime exceeds the maximum');
+    if (iat > Date.now() / 1000 + (opts.clockToleranceSec ?? 5)) throw invalid('token issued in the future');
     const jti = String(payload.jti);
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r): r is string => typeof r === 'string')
       : [];
     const scope = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
-    const permissions = new Set<string>([...scope, ...permissionsOf(roles)]);
     const sub = String(payload.sub);
+    const permissions = permissionsOfClaims(sub, roles, scope);
     const principal: Principal = {
       sub,
       roles,

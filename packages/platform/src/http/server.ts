@@ -41,6 +41,8 @@ declare module 'fastify' {
     principal?: Principal;
     workContext?: WorkContext;
     span?: Span;
+    /** The `X-Request-Id` an untrusted caller sent, logged apart from the request's own id. */
+    clientRequestId?: string;
   }
 }
 
@@ -73,6 +75,13 @@ export interface HttpServerOptions {
    * declare `config.public` (a docs UI's assets). CORS preflights (OPTIONS) are always public.
    */
   publicPrefixes?: string[];
+  /**
+   * Whether the caller's `X-Request-Id` and `traceparent` are taken as this request's own. A
+   * service behind the gateway takes them (the gateway set them); the gateway, facing clients,
+   * takes them only from the proxies it trusts, and otherwise mints its own id, starts a new
+   * trace, and logs what the client sent apart (`clientReqId`). Default: every caller is trusted.
+   */
+  trustCaller?: (req: IncomingMessage) => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -152,6 +161,7 @@ class LazyChildLogger {
  */
 export function createHttpServer(opts: HttpServerOptions): App {
   const maxUrlLength = opts.maxUrlLength ?? 8192;
+  const trusted = opts.trustCaller ?? (() => true);
   const app = Fastify({
     loggerInstance: opts.logger,
     // one line per request is written by our onResponse hook (route, status, latency, principal)
@@ -163,7 +173,7 @@ export function createHttpServer(opts: HttpServerOptions): App {
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+      return typeof given === 'string' && REQUEST_ID.test(given) && trusted(req) ? given : uuidv7();
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -259,8 +269,13 @@ export function createHttpServer(opts: HttpServerOptions): App {
   // The work context (request id, trace, caller's token) follows the request through every
   // await via AsyncLocalStorage: the logger, the HTTP client and the outbox read it from there.
   app.addHook('onRequest', (request, reply, done) => {
-    const tp = request.headers.traceparent;
-    // this request is a span: a child of the caller's when it sent a traceparent
+    const fromTrusted = trusted(request.raw);
+    const tp = fromTrusted ? request.headers.traceparent : undefined;
+    if (!fromTrusted) {
+      const given = request.headers['x-request-id'];
+      if (typeof given === 'string' && REQUEST_ID.test(given)) request.clientRequestId = given;
+    }
+    // this request is a span: a child of the caller's when a trusted caller sent a traceparent
     const { span, traceparent } = startSpan(
       `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
       SpanKind.SERVER,
@@ -341,6 +356,7 @@ export function createHttpServer(opts: HttpServerOptions): App {
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         principal: request.principal?.sub,
+        clientReqId: request.clientRequestId,
       },
       'request',
     );

@@ -29,13 +29,13 @@ function routerPath(template: string): string {
   return template.replace(/\{([^}]+)\}/g, (_m, name: string) => (name === '*' ? '*' : `:${name}`));
 }
 
+/** A router with the services' Fastify defaults, so a path matches here exactly as it will there. */
+function newRouter(): Router {
+  return FindMyWay({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 200 });
+}
+
 function buildRouter(operations: Operation[], logger: Logger, service: string): Router {
-  // the services' Fastify defaults, so a path matches here exactly as it will there
-  const router = FindMyWay({
-    ignoreTrailingSlash: false,
-    ignoreDuplicateSlashes: false,
-    maxParamLength: 200,
-  });
+  const router = newRouter();
   for (const op of operations) {
     try {
       router.on(op.method as FindMyWay.HTTPMethod, routerPath(op.path), noop, op);
@@ -51,6 +51,20 @@ function match(router: Router, method: string, path: string): Operation | undefi
     router.find(method as FindMyWay.HTTPMethod, path) ??
     (method === 'HEAD' ? router.find('GET', path) : null);
   return (found?.store as Operation | undefined) ?? undefined;
+}
+
+/**
+ * Whether a request is for one of `templates` (`/api/v1/auth/login`, `{name}` for a parameter), on
+ * any method: the request target (query string and all) is matched by the router the services
+ * use, so it is decoded and normalised exactly as the service will before picking its handler
+ * (`/api/v1/auth/logi%6E` is `/api/v1/auth/login`; `/api/v1/auth//login` is neither here nor
+ * there). The raw string is never compared. No promise, no document needed: it answers the same
+ * before the services' documents are read.
+ */
+export function routeMatcher(templates: readonly string[]): (method: string, url: string) => boolean {
+  const router = newRouter();
+  for (const template of templates) router.all(routerPath(template), noop);
+  return (method, url) => router.find(method as FindMyWay.HTTPMethod, url) !== null;
 }
 
 export interface CatalogOptions {

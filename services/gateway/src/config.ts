@@ -55,12 +55,19 @@ export const GatewayConfig = Type.Object({
     default: 30_000,
     description: "how often the services' OpenAPI documents (the route permissions) are re-read, ms",
   }),
-  RATE_LIMIT_IP: Rate('600/60', 'requests per client IP per window: "points/seconds"'),
+  RATE_LIMIT_IP: Rate(
+    '600/60',
+    'requests per client address per window: "points/seconds" (an IPv6 client is counted by its /64)',
+  ),
   RATE_LIMIT_PRINCIPAL: Rate('300/60', 'requests per authenticated principal per window: "points/seconds"'),
-  RATE_LIMIT_AUTH: Rate('10/60', 'requests per client IP to the auth group (login, refresh, token)'),
+  RATE_LIMIT_AUTH: Rate(
+    '10/60',
+    'requests per client address (an IPv6 client by its /64) to the auth group (login, refresh, token)',
+  ),
   RATE_LIMIT_AUTH_PATHS: Type.String({
     default: '/api/v1/auth/login,/api/v1/auth/refresh,/api/v1/auth/token',
-    description: 'the paths of the auth group, comma-separated',
+    description:
+      'the routes of the auth group, comma-separated path templates (`{name}` for a parameter), matched on the decoded path as the services route it (`/api/v1/auth/logi%6E` is login), on any method',
   }),
   RATE_LIMIT_PREFIX: Type.String({
     pattern: '^[A-Za-z0-9:_-]{1,64}$',
@@ -82,7 +89,7 @@ export const GatewayConfig = Type.Object({
   GATEWAY_TRUSTED_PROXIES: Type.String({
     default: '',
     description:
-      'addresses/CIDRs of proxies in front of the gateway whose X-Forwarded-* are believed, comma-separated',
+      "addresses/CIDRs of proxies in front of the gateway, comma-separated: only from them are X-Forwarded-* believed (the client address is the first one back that is not such a proxy, and it alone is passed on as X-Forwarded-For) and X-Request-Id and traceparent taken as the request's own; from anyone else the gateway mints its own request id (logging the client's as clientReqId) and starts a new trace",
   }),
 });
 

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyRequest } from 'fastify';
 import { SECURITY_HEADERS } from '@hms/platform';
@@ -62,6 +62,8 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 /**
  * Who the client is and what it asked for, as proxies tell it: `X-Forwarded-*` are believed only
  * from the proxies named in `GATEWAY_TRUSTED_PROXIES`; otherwise the socket's peer is the client.
+ * The same trust decides whether a caller's `X-Request-Id` and `traceparent` are taken as the
+ * request's own (`trusts`, the kit server's `trustCaller`).
  */
 export class ClientAddress {
   private readonly trust: ((addr: string, i: number) => boolean) | undefined;
@@ -74,22 +76,29 @@ export class ClientAddress {
     return request.raw.socket.remoteAddress ?? request.ip;
   }
 
-  private peerTrusted(request: FastifyRequest): boolean {
-    return this.trust !== undefined && this.trust(this.peer(request), 0);
+  /** Whether the connection comes from a proxy named in `GATEWAY_TRUSTED_PROXIES`. */
+  trusts(req: IncomingMessage): boolean {
+    return this.trust !== undefined && this.trust(req.socket.remoteAddress ?? '', 0);
   }
 
-  /** The client's IP: the first address not behind a trusted proxy. */
+  /**
+   * The client's IP: going back from the socket's peer through `X-Forwarded-For`, the first
+   * address that is not a trusted proxy (the peer itself when none is trusted).
+   */
   ip(request: FastifyRequest): string {
     return this.trust ? proxyAddr(request.raw, this.trust) : this.peer(request);
   }
 
-  /** Sets `X-Forwarded-For/Proto/Host` on `headers` (those going upstream). */
+  /**
+   * Sets `X-Forwarded-For/Proto/Host` on `headers` (those going upstream). `X-Forwarded-For` is
+   * exactly one address, the client as resolved here (`ip`): the services trust the gateway alone
+   * and take that address as the client's (the auth service's per-address login throttle), so a
+   * chain would hand them either what the client wrote or a balancer's address for everyone.
+   */
   setForwarded(request: FastifyRequest, headers: Record<string, string | string[]>): void {
-    const trusted = this.peerTrusted(request);
+    const trusted = this.trusts(request.raw);
     const h = request.headers;
-    const peer = this.peer(request);
-    const xff = trusted ? [h['x-forwarded-for']].flat().filter(Boolean).join(', ') : '';
-    headers['x-forwarded-for'] = xff ? `${xff}, ${peer}` : peer;
+    headers['x-forwarded-for'] = this.ip(request);
     headers['x-forwarded-proto'] = (trusted && first(h['x-forwarded-proto'])) || request.protocol;
     const host = (trusted && first(h['x-forwarded-host'])) || h.host;
     if (host) headers['x-forwarded-host'] = host;
@@ -98,7 +107,8 @@ export class ClientAddress {
 
 /**
  * The headers sent upstream: the client's end-to-end headers (Authorization included), the
- * gateway's request id and trace context, and `X-Forwarded-For/Proto/Host`. One object, built
+ * gateway's request id and trace context (a client's own are taken only from a trusted proxy, by
+ * the kit's server: see `ClientAddress.trusts`), and `X-Forwarded-For/Proto/Host`. One object, built
  * in place (this runs on every request).
  */
 export function upstreamHeaders(

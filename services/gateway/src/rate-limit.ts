@@ -4,34 +4,41 @@ import type { Logger } from 'pino';
 import {
   CommonErrors,
   Lru,
+  addressKey,
   MemoryStore,
   type Budget,
   type BudgetTake,
   type KeyValueStore,
 } from '@hms/platform';
+import { routeMatcher } from './catalog.js';
 import type { RateBudget } from './config.js';
 
 export interface RateLimitOptions {
   /** Redis: every gateway replica counts in the same keys. Memory: one process. */
   store: KeyValueStore;
   keyPrefix: string;
-  /** Every request, per client IP (anonymous callers included). */
+  /** Every request, per client address (anonymous callers included). */
   ip: RateBudget;
   /** Every authenticated request, per principal (`sub`). */
   principal: RateBudget;
-  /** The auth group (login, refresh, token), per client IP. */
+  /** The auth group (login, refresh, token), per client address. */
   auth: RateBudget;
+  /**
+   * The auth group's routes (path templates), matched as the services' router matches them: the
+   * decoded, normalised path, never the raw string (`routeMatcher`).
+   */
   authPaths: readonly string[];
   /**
    * Most units one replica reserves from a shared (Redis) budget at a time; 1 asks the store on
    * every request. See `SharedLimiter`.
    */
   leaseMax: number;
+  /** The client's address; its budgets are counted under its `addressKey` (an IPv6 client by /64). */
   clientIp: (request: FastifyRequest) => string;
   logger: Logger;
 }
 
-/** Probes and scrapes are never limited. */
+/** Probes and scrapes are never limited (the routes matched, not the raw path). */
 const UNLIMITED = new Set(['/health/live', '/health/ready', '/metrics']);
 /** The share of what is left of a budget that one reservation may take. */
 const LEASE_SHARE = 1 / 16;
@@ -71,7 +78,7 @@ class Refused extends Error {
 }
 
 /**
- * One fixed-window budget per key (client IP or principal), counted in the shared store so every
+ * One fixed-window budget per key (client address or principal), counted in the shared store so every
  * gateway replica spends the same budget. With Redis, a replica reserves several units at once,
  * a sixteenth of what is left and at most `leaseMax`, and spends them locally, so a busy key
  * costs a Redis round trip every few requests rather than on each. A reservation is counted in
@@ -208,8 +215,12 @@ function headersOf(limit: number, remaining: number, resetInMs: number): Record<
 
 /**
  * Rate limiting (DESIGN.md §4), distributed through Redis so replicas share one budget: per
- * client IP on every request (before the token is even looked at), stricter per IP on the auth
- * group, and per principal once the request is authenticated. Every response carries the
+ * client address on every request (before the token is even looked at), stricter per address on
+ * the auth group, and per principal once the request is authenticated. A client address is
+ * counted by its `addressKey`: an IPv4 address as is, an IPv6 one by its /64, which one
+ * subscriber holds whole. Which budgets apply is decided from the route the request matches
+ * (percent-encoding decoded, as the service will decode it), so `/api/v1/auth/logi%6E` spends
+ * the auth group's budget like `/api/v1/auth/login`. Every response carries the
  * `RateLimit-Limit/Remaining/Reset` of the tightest budget it used; a refusal is a 429 problem
  * with `Retry-After`.
  */
@@ -235,7 +246,7 @@ export const rateLimit = fp<RateLimitOptions>(
     const ip = limiter('ip', opts.ip);
     const auth = limiter('auth', opts.auth);
     const principal = limiter('principal', opts.principal);
-    const authPaths = new Set(opts.authPaths);
+    const inAuthGroup = routeMatcher(opts.authPaths);
 
     const refusal = (budget: SharedLimiter, err: unknown) => {
       if (!(err instanceof Refused)) return err as FastifyError;
@@ -286,11 +297,10 @@ export const rateLimit = fp<RateLimitOptions>(
 
     app.decorateRequest('rateLimit', undefined);
     app.addHook('onRequest', (request, _reply, done) => {
-      const path = request.url.split('?')[0] ?? request.url;
-      if (UNLIMITED.has(path)) return done();
-      const client = opts.clientIp(request);
+      if (UNLIMITED.has(request.routeOptions.url ?? '')) return done();
+      const client = addressKey(opts.clientIp(request));
       spend(
-        authPaths.has(path)
+        inAuthGroup(request.method, request.url)
           ? [
               [ip, client],
               [auth, client],

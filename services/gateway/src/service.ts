@@ -49,6 +49,7 @@ export const gatewayService: ServiceModule = {
   migrations: () => [],
   async build(deps: ServiceDeps) {
     const cfg = readGatewayConfig(deps.env);
+    const client = new ClientAddress(list(cfg.GATEWAY_TRUSTED_PROXIES));
     const app = createHttpServer({
       service: 'gateway',
       logger: deps.logger,
@@ -58,6 +59,9 @@ export const gatewayService: ServiceModule = {
       publicPrefixes: ['/docs'],
       bodyLimit: cfg.BODY_LIMIT,
       description: 'The HMS API gateway',
+      // a client's X-Request-Id and traceparent are believed only from a trusted proxy; anyone
+      // else gets the gateway's own id and a new trace (its id is logged apart, as clientReqId)
+      trustCaller: (req) => client.trusts(req),
     });
     const source = new ChainedSource([deps.registry, new StaticRegistry(deps.env)]);
     const balancer = new LoadBalancer(source, { zone: cfg.ZONE, downForMs: cfg.UPSTREAM_DOWN_MS });
@@ -87,10 +91,10 @@ export const gatewayService: ServiceModule = {
           'valid token; operations with neither are public.',
       },
     });
-    const client = new ClientAddress(list(cfg.GATEWAY_TRUSTED_PROXIES));
     const origins = list(cfg.CORS_ORIGINS);
 
-    // hooks run in this order: CORS (answers preflights), rate limit per IP, the route's
+    // hooks run in this order: CORS (answers preflights), rate limit per client address (and on
+    // the auth group, decided from the route matched, not the raw path), the route's
     // authorization (proxy routes), rate limit per principal, then the proxy
     if (origins.length > 0)
       void app.register(cors, {

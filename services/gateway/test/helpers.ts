@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { patientService } from '@hms/patient';
+import { loggerOptions, type ServiceModule } from '@hms/platform';
+import { pino, type Logger } from 'pino';
 import {
   createTestKeys,
   createTestStore,
@@ -69,6 +71,20 @@ export function newPatient() {
   };
 }
 
+export type LogLine = Record<string, unknown>;
+
+/** A logger with the kit's options (redaction, the trace id) whose JSON lines a test reads back. */
+export function captureLogs(service: string): { logger: Logger; lines: () => LogLine[] } {
+  const written: string[] = [];
+  const logger = pino(loggerOptions(service, 'info'), { write: (line: string) => void written.push(line) });
+  return { logger, lines: () => written.map((l) => JSON.parse(l) as LogLine) };
+}
+
+/** The service, logging to `logger` instead of the runner's (silent) one. */
+export function loggingTo(mod: ServiceModule, logger: Logger | undefined): ServiceModule {
+  return logger ? { ...mod, build: (deps) => mod.build({ ...deps, logger }) } : mod;
+}
+
 export interface Stack {
   keys: TestKeys;
   /** The JWKS file only the gateway reads (when started with `ownJwks`). */
@@ -93,7 +109,7 @@ export function closeOnce(svc: RunningService): void {
  */
 export async function startStack(
   env: NodeJS.ProcessEnv = {},
-  opts: { ownJwks?: boolean } = {},
+  opts: { ownJwks?: boolean; loggers?: { gateway?: Logger; auth?: Logger } } = {},
 ): Promise<Stack> {
   const keys = await createTestKeys();
   let gatewayKeys = keys;
@@ -107,10 +123,10 @@ export async function startStack(
   const store = await createTestStore();
   const [patient, auth] = await Promise.all([
     startService(patientService, { keys, store: store.store }),
-    startService(authStub, { keys, store: store.store }),
+    startService(loggingTo(authStub, opts.loggers?.auth), { keys, store: store.store }),
   ]);
   for (const svc of [patient, auth]) closeOnce(svc); // a test may stop one early
-  const gateway = await startService(gatewayService, {
+  const gateway = await startService(loggingTo(gatewayService, opts.loggers?.gateway), {
     keys: gatewayKeys,
     store: store.store,
     env: gatewayEnv({ PATIENT_URL: patient.url, AUTH_URL: auth.url, ...env }),

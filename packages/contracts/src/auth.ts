@@ -18,9 +18,13 @@ export const AuthLoginSucceededV1 = Type.Object(
   { userId: Uuid, username: Type.String(), sessionId: Uuid, ip: ClientIp, at: Timestamp },
   { additionalProperties: false, $id: 'auth.login-succeeded.v1' },
 );
-export const AuthLoginFailedV1 = Type.Object(
+/**
+ * A refused login. What was typed as the username is not carried (it is sometimes a password
+ * typed in the wrong field): only whether it named a user, and which.
+ */
+export const AuthLoginFailedV2 = Type.Object(
   {
-    username: Type.String({ description: 'as typed, truncated' }),
+    userMatched: Type.Boolean({ description: 'whether the name typed is the username of a user' }),
     userId: Type.Optional(Uuid),
     reason: Type.Union([
       Type.Literal('invalid_credentials'),
@@ -30,12 +34,12 @@ export const AuthLoginFailedV1 = Type.Object(
     ip: ClientIp,
     at: Timestamp,
   },
-  { additionalProperties: false, $id: 'auth.login-failed.v1' },
+  { additionalProperties: false, $id: 'auth.login-failed.v2' },
 );
 export const AuthThrottledV1 = Type.Object(
   {
     scope: Type.Union([Type.Literal('username'), Type.Literal('ip')]),
-    username: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String({ description: 'no longer sent: a typed name stays out of events' })),
     ip: ClientIp,
     retryAfterSec: Type.Integer({ minimum: 0 }),
     at: Timestamp,

@@ -3,7 +3,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import './formats.js';
 import { Timestamp, Uuid } from './common.js';
 import {
-  AuthLoginFailedV1,
+  AuthLoginFailedV2,
   AuthLoginSucceededV1,
   AuthPasswordResetV1,
   AuthSessionRevokedV1,
@@ -34,10 +34,11 @@ export const EVENT_TYPES = {
     producer: 'auth',
     description: 'A user logged in.',
   },
-  'auth.login-failed.v1': {
-    schema: AuthLoginFailedV1,
+  'auth.login-failed.v2': {
+    schema: AuthLoginFailedV2,
     producer: 'auth',
-    description: 'A login was refused (unknown user and wrong password look the same).',
+    description:
+      'A login was refused (unknown user and wrong password look the same); says whether the name matched a user, never the name typed.',
   },
   'auth.throttled.v1': {
     schema: AuthThrottledV1,

@@ -6,7 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createHttpServer, createLogger, createMetrics, createTokenVerifier, type App } from '@hms/platform';
+import {
+  createHttpServer,
+  createLogger,
+  createMetrics,
+  createTokenVerifier,
+  tokenTimeProblem,
+  type App,
+} from '@hms/platform';
 import { createTestKeys, mintToken, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from '@hms/testkit';
 import { call, listen, type Answer } from './helpers.js';
 
@@ -393,5 +400,25 @@ describe('verifyCached: the check without a promise', () => {
     await sleep(1100);
     expect(verifier.verifyCached?.(token)).toBeUndefined();
     await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe("tokenTimeProblem: the one rule for a token's times", () => {
+  const now = 1_800_000_000;
+  const ok = (claims: { iat?: unknown; exp?: unknown }, nowSec: number, max: number) =>
+    tokenTimeProblem(claims, nowSec, max) === undefined;
+  test('accepts a lifetime up to the maximum, issued up to 5 s ahead of this clock', () => {
+    expect(ok({ iat: now, exp: now + 3600 }, now, 3600)).toBe(true);
+    expect(ok({ iat: now + 5, exp: now + 905 }, now, 3600)).toBe(true);
+  });
+
+  test('refuses a longer, empty or negative lifetime, a future iat, and missing claims', () => {
+    expect(ok({ iat: now, exp: now + 3601 }, now, 3600)).toBe(false);
+    expect(ok({ iat: now, exp: now + 365 * 86_400 }, now, 3600)).toBe(false);
+    expect(ok({ iat: now, exp: now }, now, 3600)).toBe(false);
+    expect(ok({ iat: now, exp: now - 1 }, now, 3600)).toBe(false);
+    expect(ok({ iat: now + 6, exp: now + 606 }, now, 3600)).toBe(false);
+    expect(ok({ exp: now + 60 }, now, 3600)).toBe(false);
+    expect(ok({ iat: 'soon', exp: now + 60 }, now, 3600)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ServiceConfigKeys, loadConfig, secret } from '@hms/platform';
+import { ConfigError, ServiceConfigKeys, loadConfig, secret } from '@hms/platform';
+import { USERNAME_PATTERN } from './schemas.js';
 
 /** The auth service's configuration (STYLE.md §9): read from `deps.env`, validated at build. */
 export const AuthConfig = Type.Object({
@@ -9,7 +10,7 @@ export const AuthConfig = Type.Object({
     minimum: 60,
     maximum: 86_400,
     default: 900,
-    description: 'lifetime of a user access token, seconds',
+    description: 'lifetime of a user access token, seconds (at most TOKEN_MAX_LIFETIME_SEC)',
   }),
   REFRESH_TOKEN_TTL_SEC: Type.Integer({
     minimum: 300,
@@ -21,8 +22,9 @@ export const AuthConfig = Type.Object({
     minimum: 30,
     maximum: 3600,
     default: 300,
-    description: 'lifetime of a client-credentials (service) token, seconds',
+    description: 'lifetime of a client-credentials (service) token, seconds (at most TOKEN_MAX_LIFETIME_SEC)',
   }),
+  TOKEN_MAX_LIFETIME_SEC: ServiceConfigKeys.TOKEN_MAX_LIFETIME_SEC,
   AUTH_KEYS_DIR: Type.String({
     minLength: 1,
     description:
@@ -64,17 +66,36 @@ export const AuthConfig = Type.Object({
     default: 900,
     description: 'the throttling window, seconds, counted from the first failure',
   }),
+  REVOCATION_RETRY_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'how often revocations not yet pushed to the deny-list (Redis was unreachable) are retried',
+  }),
   TRUSTED_PROXIES: Type.String({
     default: '',
     description: 'comma-separated addresses or CIDRs whose X-Forwarded-For is believed (the gateway)',
   }),
   HMS_ADMIN_USERNAME: Type.Optional(
-    Type.String({ minLength: 3, maxLength: 64, description: 'first administrator, created once' }),
+    Type.String({
+      minLength: 3,
+      maxLength: 64,
+      pattern: USERNAME_PATTERN,
+      description: 'first administrator, created once (a username: letters, digits, `._@-`)',
+    }),
   ),
   HMS_ADMIN_PASSWORD: Type.Optional(secret({ description: "the first administrator's password" })),
 });
 export type AuthConfig = Static<typeof AuthConfig>;
 
+/** Reads and validates the configuration; no token lifetime may exceed what every verifier accepts. */
 export function readAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
-  return loadConfig(AuthConfig, env);
+  const cfg = loadConfig(AuthConfig, env);
+  const problems = (['ACCESS_TOKEN_TTL_SEC', 'SERVICE_TOKEN_TTL_SEC'] as const)
+    .filter((key) => cfg[key] > cfg.TOKEN_MAX_LIFETIME_SEC)
+    .map(
+      (key) =>
+        `${key}: must be at most TOKEN_MAX_LIFETIME_SEC (${cfg.TOKEN_MAX_LIFETIME_SEC}) (got ${cfg[key]}), or every verifier refuses the tokens`,
+    );
+  if (problems.length > 0) throw new ConfigError(problems);
+  return cfg;
 }

@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { isUuid } from '@hms/platform';
 import type { AuthContext } from './context.js';
 import type { Introspection } from './schemas.js';
@@ -13,12 +13,16 @@ export const introspectionKey = (token: string) => `auth:introspect:${sha256(tok
 /**
  * RFC 7662 introspection of an access token this service issued. The deny-list is checked
  * first (a revoked token is inactive at once, cached or not); then the cache (key: SHA-256 of the
- * token, kept until the token expires); then the signature and claims.
+ * token, kept until the token expires), answered only while the token's signing key is still
+ * published (a withdrawn key takes its tokens with it, cached or not); then the signature and
+ * claims.
  */
 export async function introspect(ctx: AuthContext, token: string): Promise<Introspection> {
   let jti: unknown;
+  let kid: unknown;
   try {
     jti = decodeJwt(token).jti;
+    kid = decodeProtectedHeader(token).kid;
   } catch {
     return INACTIVE;
   }
@@ -27,7 +31,9 @@ export async function introspect(ctx: AuthContext, token: string): Promise<Intro
   const cached = await ctx.store.get(key);
   if (cached) {
     const answer = JSON.parse(cached) as Introspection;
-    if ((answer.exp ?? 0) * 1000 > Date.now()) return answer;
+    if ((answer.exp ?? 0) * 1000 > Date.now() && typeof kid === 'string' && ctx.keys.publishes(kid))
+      return answer;
+    await ctx.store.del(key); // verified again below: inactive now, unless only the answer expired
   }
   const claims = await ctx.tokens.verify(token);
   if (!claims) return INACTIVE;

@@ -136,6 +136,11 @@ export class SigningKeys {
     return { keys: publishedKeys(this.keys, now, this.rules()).map((k) => k.publicJwk) };
   }
 
+  /** Whether the key `kid` is published now (a withdrawn or retired key is not). */
+  publishes(kid: string, now = Date.now()): boolean {
+    return this.jwks(now).keys.some((k) => k.kid === kid);
+  }
+
   /** A key resolver over the published keys, for verifying tokens this service issued. */
   getKey(): JWTVerifyGetKey {
     const text = JSON.stringify(this.jwks());

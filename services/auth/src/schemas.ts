@@ -9,10 +9,12 @@ export const RoleName = Type.Union(
   ROLE_NAMES.map((r) => Type.Literal(r)),
   { description: 'a role of packages/contracts' },
 );
+/** ASCII only, so that folding its case is the same everywhere (JavaScript, SQL lower()). */
+export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@-]*$';
 export const Username = Type.String({
   minLength: 3,
   maxLength: 64,
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$',
+  pattern: USERNAME_PATTERN,
   description: 'unique, case-insensitive',
 });
 const Email = Type.String({ format: 'email', maxLength: 254 });
@@ -76,7 +78,8 @@ export const Me = Type.Object(
 
 export const LoginRequest = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 256 }),
+    // a name no user can have is refused before any lookup (the pattern is public)
+    username: Username,
     password: Type.String({ minLength: 1, maxLength: 1024 }),
   },
   { additionalProperties: false },

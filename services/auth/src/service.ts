@@ -10,6 +10,7 @@ import { readAuthConfig } from './config.js';
 import type { AuthContext } from './context.js';
 import { SigningKeys } from './keys.js';
 import { dummyHash } from './passwords.js';
+import { retryRevocationPushes } from './revocation.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import * as store from './store.js';
@@ -62,6 +63,7 @@ export const authService: ServiceModule = {
         audience: cfg.JWT_AUDIENCE,
         accessTtlSec: cfg.ACCESS_TOKEN_TTL_SEC,
         serviceTtlSec: cfg.SERVICE_TOKEN_TTL_SEC,
+        maxLifetimeSec: cfg.TOKEN_MAX_LIFETIME_SEC,
       }),
       throttle: new LoginThrottle(deps.store, {
         perUsername: cfg.LOGIN_MAX_FAILURES_PER_USERNAME,
@@ -77,6 +79,10 @@ export const authService: ServiceModule = {
     deps.scheduler.every('auth-keys-reload', cfg.KEYS_RELOAD_INTERVAL_MS, () => keys.reload(), {
       exclusive: false,
     });
+    // a revocation whose deny-list push failed (Redis unreachable) is pushed until it is
+    deps.scheduler.every('auth-revocations-push', cfg.REVOCATION_RETRY_INTERVAL_MS, () =>
+      retryRevocationPushes(ctx),
+    );
     deps.scheduler.every('auth-sessions-prune', 3_600_000, () =>
       store.pruneSessions(deps.db, SESSION_RETENTION_HOURS),
     );

@@ -1,13 +1,14 @@
 import { permissionsOf } from '@hms/contracts';
 import { appendToOutbox, isUuid, uuidv7, type Principal } from '@hms/platform';
 import { SOURCE, defined, now, type AuthContext } from './context.js';
+import { loginRefusal, onlyRehashed, sessionRefusal, type LoginRefusal } from './domain/login.js';
 import { AuthErrors } from './errors.js';
 import { needsRehash, hashPassword, verifyPassword } from './passwords.js';
-import { denyAll, revokeSessions, type RevokedToken } from './revocation.js';
+import { pushRevocations, recordRevocations, revokeSessions, type RevokedToken } from './revocation.js';
 import type { TokenPair } from './schemas.js';
 import type { Credentials } from './store.js';
 import * as store from './store.js';
-import type { Throttled } from './throttle.js';
+import type { LoginAttempt, Throttled } from './throttle.js';
 import { introspectionKey } from './introspection.js';
 import { newRefreshToken, sha256 } from './tokens.js';
 
@@ -15,8 +16,6 @@ import { newRefreshToken, sha256 } from './tokens.js';
 
 const FAILED = () => AuthErrors.invalid_credentials('the username or password is not correct');
 const INVALID_REFRESH = () => AuthErrors.invalid_refresh_token('log in again');
-/** Usernames as typed go into events only truncated. */
-const typed = (username: string) => username.slice(0, 64);
 
 function throttledError(t: Throttled) {
   return AuthErrors.login_throttled('too many failed logins; retry later', {
@@ -29,95 +28,102 @@ export interface LoginMeta {
 }
 
 /**
- * `POST /auth/login`. An unknown username, a wrong password and an account that may not log in
- * answer the same 401, after the same argon2 work; a throttled username or address answers 429
- * before any, whether or not the account exists.
+ * `POST /auth/login` (the name already matched the username pattern). An unknown username, a
+ * wrong password and an account that may not log in answer the same 401, after the same argon2
+ * work; a throttled name, user or address answers 429 before any, whether or not the account
+ * exists. The session is created only if the user row, locked, is still the one the password
+ * was checked against.
  */
 export async function login(
   ctx: AuthContext,
   input: { username: string; password: string },
   meta: LoginMeta,
 ): Promise<TokenPair> {
-  const throttled = await ctx.throttle.check(input.username, meta.ip);
-  if (throttled) throw throttledError(throttled);
   const user = await store.credentials(ctx.db, input.username);
+  const attempt: LoginAttempt = { username: input.username, ip: meta.ip, userId: user?.id };
+  const throttled = await ctx.throttle.check(attempt);
+  if (throttled) throw throttledError(throttled);
   const passwordOk = await verifyPassword(user?.passwordHash, input.password);
-  if (!user || !passwordOk || user.status !== 'active') {
-    const reason =
-      !user || !passwordOk
-        ? 'invalid_credentials'
-        : user.status === 'locked'
-          ? 'account_locked'
-          : 'account_disabled';
-    await loginFailed(ctx, input.username, user, reason, meta);
+  const refusal = loginRefusal(user, passwordOk);
+  if (refusal || !user) {
+    await loginFailed(ctx, attempt, refusal ?? 'invalid_credentials');
     throw FAILED();
   }
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : undefined;
-  const pair = await startSession(ctx, user, meta, rehash);
-  await ctx.throttle.recordSuccess(input.username);
-  return pair;
+  const started = await startSession(ctx, user, input.password, meta, rehash);
+  if ('refused' in started) {
+    await loginFailed(ctx, attempt, started.refused);
+    throw FAILED();
+  }
+  await ctx.throttle.recordSuccess(attempt);
+  return started;
 }
 
-async function loginFailed(
-  ctx: AuthContext,
-  username: string,
-  user: Credentials | undefined,
-  reason: 'invalid_credentials' | 'account_disabled' | 'account_locked',
-  meta: LoginMeta,
-): Promise<void> {
-  const started = await ctx.throttle.recordFailure(username, meta.ip);
-  const subject = user?.id ?? `username:${typed(username).toLowerCase()}`;
+/**
+ * Counts a refused login and records it. Events name the user only by id, when the name matched
+ * one: what was typed (sometimes a password in the wrong field) goes nowhere.
+ */
+async function loginFailed(ctx: AuthContext, attempt: LoginAttempt, reason: LoginRefusal): Promise<void> {
+  const started = await ctx.throttle.recordFailure(attempt);
+  const { userId, ip } = attempt;
+  const subject = userId ?? `ip:${ip}`;
   await ctx.db.transaction(async (tx) => {
-    await store.recordFailedLogin(tx, username);
+    await store.recordFailedLogin(tx, userId);
     await appendToOutbox(tx, SOURCE, {
-      type: 'auth.login-failed.v1',
+      type: 'auth.login-failed.v2',
       subject,
-      data: defined({ username: typed(username), userId: user?.id, reason, ip: meta.ip, at: now() }),
+      data: defined({ userMatched: userId !== undefined, userId, reason, ip, at: now() }),
     });
     for (const t of started)
       await appendToOutbox(tx, SOURCE, {
         type: 'auth.throttled.v1',
-        subject: t.scope === 'username' ? subject : `ip:${meta.ip}`,
-        data: defined({
-          scope: t.scope,
-          username: t.scope === 'username' ? typed(username) : undefined,
-          ip: meta.ip,
-          retryAfterSec: t.retryAfterSec,
-          at: now(),
-        }),
+        subject: t.scope === 'username' ? subject : `ip:${ip}`,
+        data: { scope: t.scope, ip, retryAfterSec: t.retryAfterSec, at: now() },
       });
   });
 }
 
 const inSeconds = (sec: number) => new Date(Date.now() + sec * 1000);
 
+/**
+ * Creates the session in one transaction that first locks the user row and checks it against
+ * what the password was verified with; the access token is issued from that locked row. A reset,
+ * disable or role change commits either before (the login is refused) or after (it finds and
+ * revokes this session and its access token).
+ */
 async function startSession(
   ctx: AuthContext,
-  user: Credentials,
+  checked: Credentials,
+  password: string,
   meta: LoginMeta,
   rehash: string | undefined,
-): Promise<TokenPair> {
+): Promise<TokenPair | { refused: LoginRefusal }> {
   const sessionId = uuidv7();
   const refreshToken = newRefreshToken();
-  const access = await ctx.tokens.issueAccess(user);
   const expiresAt = inSeconds(ctx.cfg.REFRESH_TOKEN_TTL_SEC);
-  await ctx.db.transaction(async (tx) => {
+  return ctx.db.transaction(async (tx) => {
+    const user = await store.lockCredentials(tx, checked.id);
+    if (!user) return { refused: 'invalid_credentials' as const };
+    const refused = sessionRefusal(checked, user);
+    const rehashed = onlyRehashed(checked, user);
+    if (refused && !(rehashed && (await verifyPassword(user.passwordHash, password)))) return { refused };
+    const access = await ctx.tokens.issueAccess(user);
     await store.insertSession(tx, { id: sessionId, userId: user.id, ip: meta.ip, expiresAt });
     await store.insertRefreshToken(tx, { hash: sha256(refreshToken), sessionId, expiresAt });
     await store.insertAccessToken(tx, { jti: access.jti, sessionId, expiresAt: new Date(access.exp * 1000) });
-    await store.recordLogin(tx, user.id, rehash);
+    await store.recordLogin(tx, user.id, rehashed ? undefined : rehash);
     await appendToOutbox(tx, SOURCE, {
       type: 'auth.login-succeeded.v1',
       subject: user.id,
       data: { userId: user.id, username: user.username, sessionId, ip: meta.ip, at: now() },
     });
+    return {
+      access_token: access.token,
+      token_type: 'Bearer' as const,
+      expires_in: ctx.tokens.accessTtlSec,
+      refresh_token: refreshToken,
+    };
   });
-  return {
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: ctx.tokens.accessTtlSec,
-    refresh_token: refreshToken,
-  };
 }
 
 type RefreshOutcome = { ok: TokenPair } | { reused: RevokedToken[] } | { invalid: true };
@@ -159,7 +165,7 @@ export async function refresh(ctx: AuthContext, refreshToken: string): Promise<T
   });
   if ('ok' in outcome) return outcome.ok;
   if ('reused' in outcome) {
-    await denyAll(ctx.denyList, outcome.reused);
+    await pushRevocations(ctx, outcome.reused);
     ctx.logger.warn('refresh token reused: session revoked');
   }
   throw INVALID_REFRESH();
@@ -183,10 +189,13 @@ export async function logout(
     const ofRefresh = await store.sessionOfRefreshToken(ctx.db, sha256(refreshToken));
     if (ofRefresh?.userId === caller.sub) sessions.add(ofRefresh.sessionId);
   }
-  const revoked = await ctx.db.transaction((tx) =>
-    revokeSessions(tx, { ids: [...sessions] }, 'logout', caller.sub),
-  );
-  await denyAll(ctx.denyList, [{ jti: caller.jti, exp: caller.exp }, ...revoked]);
+  const bearerToken: RevokedToken = { jti: caller.jti, exp: caller.exp };
+  const revoked = await ctx.db.transaction(async (tx) => {
+    const ended = await revokeSessions(tx, { ids: [...sessions] }, 'logout', caller.sub);
+    await recordRevocations(tx, [bearerToken]);
+    return ended;
+  });
+  await pushRevocations(ctx, [bearerToken, ...revoked]);
   await ctx.store.del(introspectionKey(bearer));
 }
 

@@ -91,16 +91,23 @@ export interface Credentials {
   roles: string[];
   staffId: string | undefined;
   passwordHash: string;
+  /** bumped by every change of the password, status, roles or profile */
+  version: number;
 }
 
-export async function credentials(db: Queryable, username: string): Promise<Credentials | undefined> {
-  const { rows } = await db.query<
-    Omit<UserRow, 'staff_id'> & { staff_id: string | null; password_hash: string }
-  >(
-    'SELECT id, username, status, roles, staff_id, password_hash FROM users WHERE lower(username) = lower($1)',
-    [username],
-  );
-  const r = rows[0];
+interface CredentialsRow {
+  id: string;
+  username: string;
+  status: User['status'];
+  roles: string[];
+  staff_id: string | null;
+  password_hash: string;
+  version: number;
+}
+
+const CREDENTIALS = 'id, username, status, roles, staff_id, password_hash, version';
+
+function toCredentials(r: CredentialsRow | undefined): Credentials | undefined {
   if (!r) return undefined;
   return {
     id: r.id,
@@ -109,7 +116,25 @@ export async function credentials(db: Queryable, username: string): Promise<Cred
     roles: r.roles,
     staffId: r.staff_id ?? undefined,
     passwordHash: r.password_hash,
+    version: r.version,
   };
+}
+
+export async function credentials(db: Queryable, username: string): Promise<Credentials | undefined> {
+  const { rows } = await db.query<CredentialsRow>(
+    `SELECT ${CREDENTIALS} FROM users WHERE lower(username) = lower($1)`,
+    [username],
+  );
+  return toCredentials(rows[0]);
+}
+
+/** A user's credentials as they are now, locked until the transaction ends (a session being created). */
+export async function lockCredentials(tx: Queryable, id: string): Promise<Credentials | undefined> {
+  const { rows } = await tx.query<CredentialsRow>(
+    `SELECT ${CREDENTIALS} FROM users WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  return toCredentials(rows[0]);
 }
 
 export async function listUsers(
@@ -157,11 +182,12 @@ export async function setPassword(tx: Queryable, id: string, passwordHash: strin
   return toUser(rows[0] as UserRow);
 }
 
-/** Counts a failed login against the username, whether or not it exists (same work either way). */
-export async function recordFailedLogin(tx: Queryable, username: string): Promise<void> {
-  await tx.query('UPDATE users SET failed_logins = failed_logins + 1 WHERE lower(username) = lower($1)', [
-    username,
-  ]);
+/**
+ * Counts a failed login against the user the name typed resolved to; for a name that is no
+ * user's, the same statement matches nothing (the same work either way).
+ */
+export async function recordFailedLogin(tx: Queryable, id: string | undefined): Promise<void> {
+  await tx.query('UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1', [id ?? null]);
 }
 
 /** A successful login: the failure count restarts; a hash made with older parameters is replaced. */
@@ -236,43 +262,46 @@ export interface RefreshTokenRecord {
   user: Credentials;
 }
 
-/** A refresh token with its session and user, locked for the rotation that follows. */
+/**
+ * A refresh token with its session and user, locked for the rotation that follows: the token and
+ * session for update, the user row shared, so that a concurrent disable, reset or role change
+ * (which locks the user row for update) happens wholly before or wholly after the rotation. The
+ * user row is locked first, in the order those changes lock (user, then sessions).
+ */
 export async function findRefreshToken(tx: Queryable, hash: string): Promise<RefreshTokenRecord | undefined> {
-  const { rows } = await tx.query<{
-    session_id: string;
-    user_id: string;
-    used: boolean;
-    expired: boolean;
-    revoked: boolean;
-    username: string;
-    status: User['status'];
-    roles: string[];
-    staff_id: string | null;
-  }>(
-    `SELECT t.session_id, s.user_id, t.used_at IS NOT NULL AS used,
+  await tx.query(
+    `SELECT u.id FROM users u
+      WHERE u.id = (SELECT s.user_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+                     WHERE t.token_hash = $1)
+      FOR SHARE`,
+    [hash],
+  );
+  const { rows } = await tx.query<
+    CredentialsRow & {
+      session_id: string;
+      used: boolean;
+      expired: boolean;
+      revoked: boolean;
+    }
+  >(
+    `SELECT t.session_id, t.used_at IS NOT NULL AS used,
             (t.expires_at <= now() OR s.expires_at <= now()) AS expired, s.revoked_at IS NOT NULL AS revoked,
-            u.username, u.status, u.roles, u.staff_id
+            u.id, u.username, u.status, u.roles, u.staff_id, '' AS password_hash, u.version
        FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
       WHERE t.token_hash = $1
-      FOR UPDATE OF t, s`,
+      FOR UPDATE OF t, s FOR SHARE OF u`,
     [hash],
   );
   const r = rows[0];
-  if (!r) return undefined;
+  const user = toCredentials(r);
+  if (!r || !user) return undefined;
   return {
     sessionId: r.session_id,
-    userId: r.user_id,
+    userId: r.id,
     used: r.used,
     expired: r.expired,
     sessionRevoked: r.revoked,
-    user: {
-      id: r.user_id,
-      username: r.username,
-      status: r.status,
-      roles: r.roles,
-      staffId: r.staff_id ?? undefined,
-      passwordHash: '',
-    },
+    user,
   };
 }
 
@@ -341,6 +370,44 @@ export async function liveAccessTokens(
   return rows.map((r) => ({ jti: r.jti, exp: Number(r.exp) }));
 }
 
+// ---- deny-list pushes (migrations/002) ----
+
+/**
+ * Records revoked access tokens in the revoking transaction, as pushes the deny-list still needs;
+ * revoking a token again asks for another push.
+ */
+export async function insertRevocationPushes(
+  tx: Queryable,
+  tokens: readonly { jti: string; exp: number }[],
+): Promise<void> {
+  if (tokens.length === 0) return;
+  await tx.query(
+    `INSERT INTO revocation_pushes (jti, expires_at)
+     SELECT jti, to_timestamp(exp) FROM unnest($1::text[], $2::int8[]) AS r (jti, exp)
+     ON CONFLICT (jti) DO UPDATE SET pushed_at = NULL, expires_at = excluded.expires_at`,
+    [tokens.map((t) => t.jti), tokens.map((t) => t.exp)],
+  );
+}
+
+/** Revoked tokens not yet on the deny-list (oldest first) and not expired (those need no push). */
+export async function pendingRevocationPushes(
+  db: Queryable,
+  limit: number,
+): Promise<{ jti: string; exp: number }[]> {
+  const { rows } = await db.query<{ jti: string; exp: number | string }>(
+    `SELECT jti, extract(epoch FROM expires_at)::int8 AS exp FROM revocation_pushes
+      WHERE pushed_at IS NULL AND expires_at > now()
+      ORDER BY created_at LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ jti: r.jti, exp: Number(r.exp) }));
+}
+
+export async function markRevocationsPushed(db: Queryable, jtis: readonly string[]): Promise<void> {
+  if (jtis.length === 0) return;
+  await db.query('UPDATE revocation_pushes SET pushed_at = now() WHERE jti = ANY($1::text[])', [jtis]);
+}
+
 /** Drops sessions that ended (expired or revoked) more than `keepHours` ago, with their tokens. */
 export async function pruneSessions(db: Queryable, keepHours: number): Promise<void> {
   await db.query('DELETE FROM access_tokens WHERE expires_at < now() - make_interval(hours => $1)', [
@@ -350,4 +417,7 @@ export async function pruneSessions(db: Queryable, keepHours: number): Promise<v
     'DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) < now() - make_interval(hours => $1)',
     [keepHours],
   );
+  await db.query('DELETE FROM revocation_pushes WHERE expires_at < now() - make_interval(hours => $1)', [
+    keepHours,
+  ]);
 }

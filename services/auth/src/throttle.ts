@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '@hms/platform';
+import { addressKey, type KeyValueStore } from '@hms/platform';
 import {
   isThrottled,
   retryAfterSeconds,
@@ -19,10 +19,20 @@ export interface ThrottleLimits {
   windowMs: number;
 }
 
+/** One login attempt: the name typed, the client's address, and the user the name resolved to. */
+export interface LoginAttempt {
+  username: string;
+  ip: string;
+  userId?: string | undefined;
+}
+
 /**
- * Failed-login counters per username and per client address in the shared key-value store
- * (Redis in a cluster, so every replica counts together). Usernames are counted whether or not
- * they exist, under a hash of the folded name: what someone typed is not kept in the store.
+ * Failed-login counters per username, per resolved user and per client address in the shared
+ * key-value store (Redis in a cluster, so every replica counts together). Usernames are counted
+ * whether or not they exist, under a hash of the folded name: what someone typed is not kept in
+ * the store. A name that resolved to a user also counts against that user's id, so spellings
+ * that fold differently still share one limit. Addresses count by `addressKey` (an IPv6 client by
+ * its /64).
  */
 export class LoginThrottle {
   constructor(
@@ -30,20 +40,26 @@ export class LoginThrottle {
     private readonly limits: ThrottleLimits,
   ) {}
 
-  private usernameCounter(username: string): string {
-    return `auth:login-failures:user:${sha256(usernameKey(username))}`;
+  private accountCounters(a: Pick<LoginAttempt, 'username' | 'userId'>): string[] {
+    const keys = [`auth:login-failures:user:${sha256(usernameKey(a.username))}`];
+    if (a.userId) keys.push(`auth:login-failures:user-id:${a.userId}`);
+    return keys;
   }
 
-  private keys(username: string, ip: string): { scope: ThrottleScope; key: string; limit: number }[] {
+  private keys(a: LoginAttempt): { scope: ThrottleScope; key: string; limit: number }[] {
     return [
-      { scope: 'username', key: this.usernameCounter(username), limit: this.limits.perUsername },
-      { scope: 'ip', key: `auth:login-failures:ip:${ip}`, limit: this.limits.perIp },
+      ...this.accountCounters(a).map((key) => ({
+        scope: 'username' as const,
+        key,
+        limit: this.limits.perUsername,
+      })),
+      { scope: 'ip', key: `auth:login-failures:ip:${addressKey(a.ip)}`, limit: this.limits.perIp },
     ];
   }
 
-  /** Answers the throttle in force for this username or address, if any. */
-  async check(username: string, ip: string): Promise<Throttled | undefined> {
-    for (const { scope, key, limit } of this.keys(username, ip)) {
+  /** Answers the throttle in force for this name, user or address, if any. */
+  async check(a: LoginAttempt): Promise<Throttled | undefined> {
+    for (const { scope, key, limit } of this.keys(a)) {
       const failures = Number((await this.store.get(key)) ?? 0);
       if (isThrottled(failures, limit))
         return { scope, retryAfterSec: retryAfterSeconds(await this.store.ttl(key), this.limits.windowMs) };
@@ -51,22 +67,25 @@ export class LoginThrottle {
     return undefined;
   }
 
-  /** Counts a failure; answers the throttles this failure started (each starts once per window). */
-  async recordFailure(username: string, ip: string): Promise<Throttled[]> {
-    const started: Throttled[] = [];
-    for (const { scope, key, limit } of this.keys(username, ip)) {
+  /**
+   * Counts a failure; answers the throttles this failure started (each starts once per window;
+   * the name's and the user's counters are one scope, answered once).
+   */
+  async recordFailure(a: LoginAttempt): Promise<Throttled[]> {
+    const started = new Map<ThrottleScope, Throttled>();
+    for (const { scope, key, limit } of this.keys(a)) {
       const failures = await this.store.incr(key, this.limits.windowMs);
-      if (startsThrottle(failures, limit))
-        started.push({
+      if (startsThrottle(failures, limit) && !started.has(scope))
+        started.set(scope, {
           scope,
           retryAfterSec: retryAfterSeconds(await this.store.ttl(key), this.limits.windowMs),
         });
     }
-    return started;
+    return [...started.values()];
   }
 
-  /** A successful login clears its username's failures (never the address's). */
-  async recordSuccess(username: string): Promise<void> {
-    await this.store.del(this.usernameCounter(username));
+  /** A successful login clears its name's and user's failures (never the address's). */
+  async recordSuccess(a: Pick<LoginAttempt, 'username' | 'userId'>): Promise<void> {
+    for (const key of this.accountCounters(a)) await this.store.del(key);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { tokenTimeProblem } from '@hms/platform';
 import { scopeOf } from './domain/user.js';
 import type { SigningKeys } from './keys.js';
 
@@ -21,7 +22,14 @@ export const newRefreshToken = () => randomBytes(32).toString('base64url');
 export class TokenIssuer {
   constructor(
     private readonly keys: SigningKeys,
-    private readonly cfg: { issuer: string; audience: string; accessTtlSec: number; serviceTtlSec: number },
+    private readonly cfg: {
+      issuer: string;
+      audience: string;
+      accessTtlSec: number;
+      serviceTtlSec: number;
+      /** the longest lifetime (exp − iat) a token may claim: TOKEN_MAX_LIFETIME_SEC */
+      maxLifetimeSec: number;
+    },
   ) {}
 
   get accessTtlSec(): number {
@@ -67,7 +75,10 @@ export class TokenIssuer {
     );
   }
 
-  /** Verifies a token this issuer signed (signature, iss, aud, exp); undefined when it is not valid. */
+  /**
+   * Verifies a token this issuer signed (signature by a published key, iss, aud, exp, a lifetime
+   * within the maximum, not issued in the future); undefined when it is not valid.
+   */
   async verify(token: string): Promise<JWTPayload | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.keys.getKey(), {
@@ -76,7 +87,7 @@ export class TokenIssuer {
         algorithms: ['ES256'],
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
       });
-      return payload;
+      return tokenTimeProblem(payload, Date.now() / 1000, this.cfg.maxLifetimeSec) ? undefined : payload;
     } catch {
       return undefined;
     }

@@ -10,7 +10,6 @@ import {
   toPage,
   uuidv7,
   type Db,
-  type DenyList,
   type Tx,
 } from '@hms/platform';
 import { AuthConfig } from './config.js';
@@ -19,7 +18,7 @@ import { checkPassword, type FieldProblem } from './domain/password.js';
 import { applyPatch, changedFields, isActiveAdmin, sessionsMustEnd, type Managed } from './domain/user.js';
 import { AuthErrors } from './errors.js';
 import { hashPassword } from './passwords.js';
-import { denyAll, revokeSessions } from './revocation.js';
+import { pushRevocations, revokeSessions, type RevocationDeps } from './revocation.js';
 import type { User, UserInput, UserPatch } from './schemas.js';
 import * as store from './store.js';
 
@@ -101,16 +100,19 @@ export async function listUsers(
   return toPage(rows, limit, (u) => [u.id]);
 }
 
-/** PATCH: changes the fields sent; ending a user's access (or narrowing it) ends its sessions at once. */
+/**
+ * PATCH: changes the fields sent; ending a user's access (or narrowing it) ends its sessions at
+ * once. The change and the revocation commit together; the deny-list push follows, retried by a
+ * job if Redis cannot take it now, so the answer does not depend on Redis.
+ */
 export async function patchUser(
-  db: Db,
-  denyList: DenyList,
+  ctx: RevocationDeps,
   id: string,
   patch: UserPatch,
   expected: number | '*' | undefined,
   actor: Actor,
 ): Promise<User> {
-  const { user, revoked } = await db.transaction(async (tx) => {
+  const { user, revoked } = await ctx.db.transaction(async (tx) => {
     const current = await store.getUser(tx, id, true);
     if (!current) throw AuthErrors.user_not_found();
     if (expected !== undefined) checkVersion(expected, current.version);
@@ -145,23 +147,22 @@ export async function patchUser(
       : [];
     return { user: updated, revoked: ended };
   });
-  await denyAll(denyList, revoked);
+  await pushRevocations(ctx, revoked);
   return user;
 }
 
 /** An administrator sets a new password; every session of the user ends. */
 export async function resetPassword(
-  db: Db,
-  denyList: DenyList,
+  ctx: RevocationDeps,
   id: string,
   password: string,
   actor: Actor,
 ): Promise<void> {
-  const current = await getUser(db, id);
+  const current = await getUser(ctx.db, id);
   const problems = checkPassword(password, current.username);
   if (problems.length > 0) throw invalid(problems);
   const passwordHash = await hashPassword(password);
-  const revoked = await db.transaction(async (tx) => {
+  const revoked = await ctx.db.transaction(async (tx) => {
     const user = await store.getUser(tx, id, true);
     if (!user) throw AuthErrors.user_not_found();
     await store.setPassword(tx, id, passwordHash);
@@ -172,7 +173,7 @@ export async function resetPassword(
     });
     return revokeSessions(tx, { userId: id }, 'admin', actor);
   });
-  await denyAll(denyList, revoked);
+  await pushRevocations(ctx, revoked);
 }
 
 export type BootstrapResult =

@@ -2,6 +2,7 @@ import { permissionsOf } from '@hms/contracts';
 import { describe, expect, it } from 'vitest';
 import { publishedKeys, retiredAt, signingKey } from '../src/domain/keys.js';
 import { checkPassword } from '../src/domain/password.js';
+import { loginRefusal, onlyRehashed, sessionRefusal } from '../src/domain/login.js';
 import { clientIp, parseBasicAuth, trustedProxies } from '../src/domain/request.js';
 import { isThrottled, retryAfterSeconds, startsThrottle, usernameKey } from '../src/domain/throttle.js';
 import {
@@ -16,7 +17,7 @@ import {
 describe('password policy', () => {
   it('accepts 12 characters or more that are not the username', () => {
     expect(checkPassword('twelve chars', 'ada')).toEqual([]);
-    expect(checkPassword('a'.repeat(256), 'ada')).toEqual([]);
+    expect(checkPassword('abcdefghijklmnop'.repeat(16), 'ada')).toEqual([]);
   });
 
   it('refuses fewer than 12 characters, counted as characters, not bytes', () => {
@@ -24,7 +25,7 @@ describe('password policy', () => {
       { path: '/body/password', message: 'must be at least 12 characters long' },
     ]);
     expect(checkPassword('ééééééééééé', 'ada')).toHaveLength(1); // 11 characters, 22 bytes
-    expect(checkPassword('😀'.repeat(12), 'ada')).toEqual([]);
+    expect(checkPassword('😀🐱'.repeat(6), 'ada')).toEqual([]);
   });
 
   it('refuses more than 256 characters', () => {
@@ -142,6 +143,38 @@ describe('throttle rules', () => {
   });
 });
 
+describe('login rules', () => {
+  it('refuses an unknown user and a wrong password alike, then a locked or disabled account', () => {
+    expect(loginRefusal(undefined, true)).toBe('invalid_credentials');
+    expect(loginRefusal({ status: 'active' }, false)).toBe('invalid_credentials');
+    expect(loginRefusal({ status: 'disabled' }, false)).toBe('invalid_credentials');
+    expect(loginRefusal({ status: 'locked' }, true)).toBe('account_locked');
+    expect(loginRefusal({ status: 'disabled' }, true)).toBe('account_disabled');
+    expect(loginRefusal({ status: 'active' }, true)).toBeUndefined();
+  });
+
+  it('starts a session only if the locked row is still the one the password was checked against', () => {
+    const checked = { status: 'active' as const, passwordHash: 'h1', version: 3 };
+    expect(sessionRefusal(checked, checked)).toBeUndefined();
+    expect(sessionRefusal(checked, undefined)).toBe('invalid_credentials');
+    expect(sessionRefusal(checked, { ...checked, passwordHash: 'h2', version: 4 })).toBe(
+      'invalid_credentials',
+    );
+    expect(sessionRefusal(checked, { ...checked, version: 4 })).toBe('invalid_credentials');
+    expect(sessionRefusal(checked, { ...checked, passwordHash: 'h2' })).toBe('invalid_credentials');
+    expect(sessionRefusal(checked, { ...checked, status: 'disabled', version: 4 })).toBe('account_disabled');
+    expect(sessionRefusal(checked, { ...checked, status: 'locked', version: 4 })).toBe('account_locked');
+  });
+
+  it('tells a concurrent rehash of the same password (same version) from a change', () => {
+    const checked = { status: 'active' as const, passwordHash: 'h1', version: 3 };
+    expect(onlyRehashed(checked, { ...checked, passwordHash: 'h1-rehashed' })).toBe(true);
+    expect(onlyRehashed(checked, checked)).toBe(false);
+    expect(onlyRehashed(checked, { ...checked, passwordHash: 'h2', version: 4 })).toBe(false);
+    expect(onlyRehashed(checked, { ...checked, passwordHash: 'h2', status: 'disabled' })).toBe(false);
+  });
+});
+
 describe('request helpers', () => {
   const proxies = trustedProxies('127.0.0.1, 10.0.0.0/8, ::1');
 
@@ -152,9 +185,14 @@ describe('request helpers', () => {
     expect(clientIp('127.0.0.1', undefined, proxies)).toBe('127.0.0.1');
   });
 
-  it('takes the right-most untrusted hop, so a client cannot prepend an address', () => {
-    expect(clientIp('127.0.0.1', '1.1.1.1, 198.51.100.1, 10.1.2.3', proxies)).toBe('198.51.100.1');
+  it('takes the right-most entry, the one the trusted proxy wrote, and nothing further left', () => {
+    // issue #17: walking left past trusted hops believed addresses the client chose
+    expect(clientIp('127.0.0.1', '1.1.1.1, 198.51.100.1, 10.1.2.3', proxies)).toBe('10.1.2.3');
+    expect(clientIp('127.0.0.1', '1.1.1.1, 198.51.100.1', proxies)).toBe('198.51.100.1');
     expect(clientIp('127.0.0.1', 'garbage, 198.51.100.7', proxies)).toBe('198.51.100.7');
+    expect(clientIp('127.0.0.1', '198.51.100.7,::ffff:203.0.113.5', proxies)).toBe('203.0.113.5');
+    // a right-most entry that is not an address: the peer, not an entry further left
+    expect(clientIp('127.0.0.1', '198.51.100.7, garbage', proxies)).toBe('127.0.0.1');
   });
 
   it('trusts nobody by default and refuses a malformed proxy list', () => {

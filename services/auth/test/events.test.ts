@@ -48,6 +48,10 @@ describe('security events', () => {
     const wrongPassword = 'a-wrong-password-typed';
     secrets.push(wrongPassword);
     for (let i = 0; i < 3; i++) await login(svc, input.username, wrongPassword, newIp());
+    // a password typed in the username field stays out of every event (issue #17)
+    const typedAsName = 'Hunter2-typed-as-a-username';
+    secrets.push(typedAsName, typedAsName.toLowerCase());
+    for (let i = 0; i < 3; i++) await login(svc, typedAsName, wrongPassword, newIp());
     const second = await loginOk(svc, ADMIN.username, ADMIN.password);
     secrets.push(second.access_token, second.refresh_token);
     await svc.request('POST', `${AUTH}/logout`, { token: second.access_token });

@@ -154,22 +154,24 @@ describe('POST /auth/login', () => {
     ['an empty password', { username: 'someone', password: '' }, '/body/password'],
     ['an unknown field', { username: 'someone', password: 'x'.repeat(12), remember: true }, '/body/remember'],
     ['a username too long', { username: 'u'.repeat(257), password: 'x'.repeat(12) }, '/body/username'],
+    ['a username no user can have', { username: 'l\u0130z', password: 'x'.repeat(12) }, '/body/username'],
   ])('answers 400 with the bad field for %s', async (_what, body, path) => {
     const res = await svc.request('POST', `${AUTH}/login`, body === undefined ? {} : { body });
     const errors = expectValidationErrors(res);
     if (body !== undefined) expect(errors.map((e) => e.path)).toContain(path);
   });
 
-  it('writes auth.login-succeeded.v1 and auth.login-failed.v1 events', async () => {
+  it('writes auth.login-succeeded.v1 and auth.login-failed.v2 events', async () => {
     const input = newUser();
     const user = await createUser(svc, admin, input);
     const ip = newIp();
     await login(svc, input.username, 'wrong-password-here', ip);
     await login(svc, input.username, input.password, ip);
-    const failed = (await outbox(svc, 'auth.login-failed.v1')).filter((r) => r.subject === user.id);
+    // v2 (issue #17): whether the name matched a user, and which; never the name typed
+    const failed = (await outbox(svc, 'auth.login-failed.v2')).filter((r) => r.subject === user.id);
     expect(failed.map((r) => r.envelope.data)).toEqual([
       {
-        username: input.username,
+        userMatched: true,
         userId: user.id,
         reason: 'invalid_credentials',
         ip,
@@ -236,8 +238,15 @@ describe('throttling', () => {
     for (let i = 0; i < 5; i++) await login(svc, input.username, `wrong-password-${i}`, newIp());
     const events = (await outbox(svc, 'auth.throttled.v1')).filter((r) => r.subject === user.id);
     expect(events).toHaveLength(1);
-    expect(events[0]?.envelope.data).toMatchObject({ scope: 'username', username: input.username });
+    // without the name typed (issue #17): the subject is the user's id
+    expect(events[0]?.envelope.data).toEqual({
+      scope: 'username',
+      ip: ANY_STRING,
+      retryAfterSec: expect.any(Number) as number,
+      at: ANY_STRING,
+    });
     expect(JSON.stringify(events)).not.toContain('wrong-password');
+    expect(JSON.stringify(events)).not.toContain(input.username);
   });
 
   it('a successful login clears the failures counted for the username', async () => {

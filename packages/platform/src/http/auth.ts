@@ -140,6 +140,26 @@ export function permissionsOfClaims(sub: string, roles: readonly string[], scope
   return sub.startsWith('svc:') ? new Set<string>(scope) : new Set<string>(permissionsOf(roles));
 }
 
+/**
+ * What is wrong with a token's times, if anything (the one rule for every verifier, the auth
+ * service's introspection included): its lifetime (`exp` − `iat`) must be positive and at most
+ * `maxLifetimeSec`, and its `iat` not in the future beyond the clock tolerance. A token minted
+ * with a stolen key cannot be made to outlive the key's discovery by much.
+ */
+export function tokenTimeProblem(
+  claims: { iat?: unknown; exp?: unknown },
+  nowSec: number,
+  maxLifetimeSec: number,
+  clockToleranceSec = 5,
+): string | undefined {
+  const iat = Number(claims.iat);
+  const lifetime = Number(claims.exp) - iat;
+  if (!Number.isFinite(lifetime) || !(lifetime > 0 && lifetime <= maxLifetimeSec))
+    return 'token lifetime exceeds the maximum';
+  if (iat > nowSec + clockToleranceSec) return 'token issued in the future';
+  return undefined;
+}
+
 const invalid = (detail: string) =>
   CommonErrors.unauthenticated(detail, {
     headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${detail}"` },
@@ -223,11 +243,8 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
         });
       throw invalid('token signature or claims are not valid');
     }
-    // a lifetime within the maximum, counted from an issue time that is not in the future
-    const iat = Number(payload.iat);
-    const lifetime = Number(payload.exp) - iat;
-    if (!(lifetime > 0 && lifetime <= maxLifetimeSec)) throw invalid('token lifetime exceeds the maximum');
-    if (iat > Date.now() / 1000 + (opts.clockToleranceSec ?? 5)) throw invalid('token issued in the future');
+    const timing = tokenTimeProblem(payload, Date.now() / 1000, maxLifetimeSec, opts.clockToleranceSec);
+    if (timing) throw invalid(timing);
     const jti = String(payload.jti);
     const roles = Array.isArray(payload.roles)
       ? payload.roles.filter((r): r is string => typeof r === 'string')

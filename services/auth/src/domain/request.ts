@@ -24,22 +24,16 @@ const trusted = (list: BlockList, ip: string) => {
 };
 
 /**
- * The client's address: the socket's peer, unless that peer is a trusted proxy, in which case
- * the right-most address of X-Forwarded-For that is not itself a trusted proxy. A client cannot
- * choose its address by sending the header itself.
+ * The client's address: the socket's peer, unless that peer is a trusted proxy (the gateway), in
+ * which case the right-most X-Forwarded-For entry, the one that proxy wrote. Nothing further left
+ * is believed, whoever wrote it, and a right-most entry that is not an address leaves the peer. A
+ * client cannot choose its address by sending the header itself.
  */
 export function clientIp(peer: string, forwardedFor: string | undefined, proxies: BlockList): string {
-  let ip = normalize(peer);
+  const ip = normalize(peer);
   if (!trusted(proxies, ip) || !forwardedFor) return ip;
-  const hops = forwardedFor
-    .split(',')
-    .map((h) => normalize(h.trim()))
-    .filter((h) => isIP(h) !== 0);
-  while (hops.length > 0) {
-    ip = hops.pop() as string;
-    if (!trusted(proxies, ip)) return ip;
-  }
-  return ip;
+  const last = normalize(forwardedFor.slice(forwardedFor.lastIndexOf(',') + 1).trim());
+  return isIP(last) !== 0 ? last : ip;
 }
 
 /** RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`. */

@@ -91,8 +91,7 @@ export function userRoutes(app: App, ctx: AuthContext): void {
     async (request, reply) => {
       const { id } = request.params;
       const user = await users.patchUser(
-        ctx.db,
-        ctx.denyList,
+        ctx,
         id,
         request.body,
         ifMatch(request.headers['if-match']),
@@ -117,13 +116,7 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       },
     },
     async (request, reply) => {
-      await users.resetPassword(
-        ctx.db,
-        ctx.denyList,
-        request.params.id,
-        request.body.password,
-        request.principal?.sub,
-      );
+      await users.resetPassword(ctx, request.params.id, request.body.password, request.principal?.sub);
       return reply.code(204).send(null);
     },
   );

@@ -14,8 +14,7 @@ export const EmbeddedConfig = Type.Object({
   LOG_LEVEL: Type.String({ default: 'info', description: 'pino log level' }),
   JWT_ISSUER: Type.String({ default: 'hms-auth' }),
   JWT_AUDIENCE: Type.String({ default: 'hms' }),
-  TOKEN_CACHE_SIZE: ServiceConfigKeys.TOKEN_CACHE_SIZE,
-  TOKEN_MAX_LIFETIME_SEC: ServiceConfigKeys.TOKEN_MAX_LIFETIME_SEC,
+  SHUTDOWN_TIMEOUT_MS: ServiceConfigKeys.SHUTDOWN_TIMEOUT_MS,
 });
 
 export function readEmbeddedConfig(env: NodeJS.ProcessEnv = process.env) {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ConfigError } from '@hms/platform';
+import { ConfigError, installShutdown } from '@hms/platform';
 import { readEmbeddedConfig } from './config.js';
 import { seedDemo } from './demo.js';
 import { startPlatform } from './platform.js';
@@ -40,15 +40,5 @@ process.stdout.write(
 if (process.argv.includes('--demo')) process.stdout.write(await seedDemo(platform));
 platform.logger.info({ readyMs, rssMiB, services: platform.services }, 'platform ready');
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  platform.logger.info({ signal }, 'shutting down');
-  platform.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.once('SIGTERM', () => stop('SIGTERM'));
-process.once('SIGINT', () => stop('SIGINT'));
+// SIGTERM/SIGINT drain every service and exit, within SHUTDOWN_TIMEOUT_MS whatever is pending
+installShutdown(platform.logger, cfg.SHUTDOWN_TIMEOUT_MS, () => platform.close());

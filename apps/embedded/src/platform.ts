@@ -3,22 +3,18 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SERVICES } from '@hms/contracts';
 import {
-  DenyList,
   EmbeddedPostgres,
   InProcessBus,
-  LoadBalancer,
   MemoryStore,
-  ServiceRegistry,
   ServiceTokenProvider,
-  registerInstance,
   createLogger,
   createMetrics,
-  createTokenVerifier,
   eventMetricsFor,
-  startServiceRuntime,
+  openSharedInfrastructure,
+  startModule,
   type Db,
   type Logger,
-  type RunningServiceRuntime,
+  type RunningModule,
   type ServiceModule,
 } from '@hms/platform';
 import { authService, bootstrapAdmin, type BootstrapResult } from '@hms/auth';
@@ -81,18 +77,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     SERVICE_CLIENTS_DIR: clientsDir,
   };
   const store = new MemoryStore();
-  const denyList = new DenyList(store);
-  await denyList.start();
-  const registry = new ServiceRegistry(store);
-  const balancer = new LoadBalancer(registry);
-  const verifier = createTokenVerifier({
-    jwksUrl: pathToFileURL(jwksFile).href,
-    issuer: cfg.JWT_ISSUER,
-    audience: cfg.JWT_AUDIENCE,
-    isRevoked: (jti) => denyList.isRevoked(jti),
-    cacheSize: cfg.TOKEN_CACHE_SIZE,
-    maxLifetimeSec: cfg.TOKEN_MAX_LIFETIME_SEC,
-  });
+  const shared = await openSharedInfrastructure({ store, env, jwksUrl: pathToFileURL(jwksFile).href });
   // one registry for the process-wide parts (process metrics, the shared bus)
   const platformMetrics = createMetrics('hms', { processMetrics: true });
   const bus = new InProcessBus({ metrics: eventMetricsFor(platformMetrics.registry) });
@@ -102,12 +87,11 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       ? new ServiceTokenProvider({ authUrl: () => authUrl, clientId: name, clientSecret })
       : undefined;
   };
-  const runtimes: RunningServiceRuntime[] = [];
+  const running: RunningModule[] = [];
   const services: { name: string; url: string }[] = [];
   const closeAll = async () => {
-    for (const r of runtimes) await r.close().catch(() => undefined);
-    await registry.stop();
-    await denyList.stop();
+    for (const r of running) await r.close().catch(() => undefined);
+    await shared.close();
     await bus.close();
     await store.close();
     await pg.close();
@@ -116,25 +100,20 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
   const authDb = pg.forService('auth');
   let admin: BootstrapResult = { created: false };
   const start = async (mod: ServiceModule) => {
-    const runtime = await startServiceRuntime(mod, {
+    const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
+    const serviceToken = serviceTokenOf(mod.name);
+    const module = await startModule(mod, {
+      env,
+      shared,
       db: pg.forService(mod.name),
       bus,
-      store,
-      denyList,
-      registry,
-      balancer,
-      verifier,
       logger: createLogger(mod.name, cfg.LOG_LEVEL),
       metrics: createMetrics(mod.name),
-      env,
-      serviceToken: serviceTokenOf(mod.name),
+      ...(serviceToken ? { serviceToken } : {}),
+      listen: { host: cfg.HOST, port: cfg.PORT + offset },
     });
-    runtimes.push(runtime);
-    const offset = (SERVICES as Record<string, { offset: number }>)[mod.name]?.offset ?? 0;
-    const url = `http://${cfg.HOST}:${cfg.PORT + offset}`;
-    await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT + offset });
-    await registerInstance(registry, mod.name, url);
-    return { name: mod.name, url };
+    running.push(module);
+    return { name: mod.name, url: module.url };
   };
   try {
     // The domain services start together (their migrations queue on the one PGlite, while key

@@ -1,28 +1,21 @@
 import type { EventEnvelope } from '@hms/contracts';
 import {
   appendToOutbox,
-  ChainedSource,
-  createHttpServer,
   createMetrics,
-  createTokenVerifier,
-  DenyList,
   eventMetricsFor,
-  LoadBalancer,
   loggerOptions,
   MemoryStore,
   PostgresDb,
   RabbitBus,
   relayDatabase,
-  ServiceRegistry,
-  startServiceRuntime,
-  StaticRegistry,
+  startModule,
   type Db,
   type RunningServiceRuntime,
   type ServiceDeps,
   type ServiceModule,
   type Tx,
 } from '@hms/platform';
-import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER } from '@hms/testkit';
+import { createTestKeys } from '@hms/testkit';
 import { destination, pino } from 'pino';
 import { registration } from './events.js';
 
@@ -46,9 +39,9 @@ export function emitterService(): ServiceModule & { emit(): Promise<EventEnvelop
         );`,
       },
     ],
-    async build(d) {
+    description: 'commits admissions and their events',
+    setup(_app, d) {
       deps = d;
-      return createHttpServer({ service: 'emitter', ...pick(d) });
     },
     /** One business transaction through the service's own db (the runtime's outbox-notifying view). */
     async emit() {
@@ -99,9 +92,8 @@ export function receiverService(applied: (tx: Tx, envelope: EventEnvelope) => vo
         );`,
       },
     ],
-    async build(d) {
-      return createHttpServer({ service: 'receiver', ...pick(d) });
-    },
+    description: 'keeps a local copy of registered patients',
+    setup() {},
     consumers: () => [
       {
         types: ['patient.registered.v1'],
@@ -112,10 +104,6 @@ export function receiverService(applied: (tx: Tx, envelope: EventEnvelope) => vo
       },
     ],
   };
-}
-
-function pick(d: ServiceDeps) {
-  return { logger: d.logger, verifier: d.verifier, metrics: d.metrics, db: d.db, readiness: d.readiness };
 }
 
 /**
@@ -158,7 +146,7 @@ export interface BenchService {
 }
 
 /**
- * Starts a service the way `runStandalone` (platform/service.ts) does in cluster mode, with every
+ * Starts a service through the kit's `startModule`, as `runStandalone` does in cluster mode, with every
  * setting at its production default unless given: a PostgresDb pool (`poolMax` is DB_POOL_MAX,
  * default 10), the relay's own connection, a RabbitBus with metrics and the default prefetch and
  * retry policy, the runtime's relay (commit-triggered, 1 s poll), JSON logs at level info (to a
@@ -188,37 +176,23 @@ export async function startBenchService(
     namespace: opts.namespace,
   });
   const store = new MemoryStore();
-  const denyList = new DenyList(store, { logger });
-  await denyList.start();
-  const registry = new ServiceRegistry(store, { logger });
-  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry({})]));
   const keys = await createTestKeys();
-  const verifier = createTokenVerifier({
-    jwksUrl: keys.jwksUrl,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    isRevoked: (jti) => denyList.isRevoked(jti),
-  });
-  const runtime = await startServiceRuntime(mod, {
+  const running = await startModule(mod, {
     db: opts.view ? opts.view(db) : db,
     relayDb,
     bus,
     store,
-    denyList,
-    registry,
-    balancer,
-    verifier,
+    jwksUrl: keys.jwksUrl,
     logger,
     metrics,
-    env: {},
+    listen: false,
   });
+  const runtime = running.runtime;
   return {
     runtime,
     bus,
     async close() {
-      await runtime.close();
-      await registry.stop();
-      await denyList.stop();
+      await running.close();
       await bus.destroy();
       await bus.close();
       await store.close();

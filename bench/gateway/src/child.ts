@@ -6,23 +6,13 @@
 import { gatewayService } from '@hms/gateway';
 import { patientService } from '@hms/patient';
 import {
-  ChainedSource,
-  createMetrics,
-  createTokenVerifier,
-  DenyList,
   InProcessBus,
-  LoadBalancer,
   loggerOptions,
   logDestination,
-  PostgresDb,
   RedisStore,
-  registerInstance,
-  ServiceRegistry,
-  startServiceRuntime,
-  StaticRegistry,
+  startModule,
   type ServiceModule,
 } from '@hms/platform';
-import { TEST_AUDIENCE, TEST_ISSUER } from '@hms/testkit';
 import Fastify from 'fastify';
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
@@ -67,56 +57,30 @@ async function startBare(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 /**
- * A service as `runStandalone` (platform/service.ts) runs it: PostgresDb, RedisStore, DenyList on
- * it, ServiceRegistry + LoadBalancer, the ES256 verifier with the deny-list check, metrics with
- * process metrics, one log line per request at level info (to a file), `startServiceRuntime`,
- * listen, register. One adapter differs: the event bus is the in-process one (no RabbitMQ is
- * declared for a benchmark); neither a read nor the gateway publishes anything.
+ * A service as `runStandalone` runs it, through the kit's `startModule`: PostgresDb (and the
+ * relay's own connection), RedisStore with the deny-list, registry, balancer and verifier on it,
+ * metrics with process metrics, one log line per request at level info (to a file). One adapter
+ * differs: the event bus is the in-process one (no RabbitMQ is declared for a benchmark); neither
+ * a read nor the gateway publishes anything.
  */
 async function startKitService(mod: ServiceModule): Promise<{ url: string; close(): Promise<void> }> {
   const logger = pino(loggerOptions(mod.name, 'info'), logDestination(config.logFile));
-  const metrics = createMetrics(mod.name, { processMetrics: true });
-  const db = new PostgresDb({ url: config.databaseUrl, schema: mod.name });
   const store = new RedisStore(config.redisUrl, config.redisPrefix);
-  const denyList = new DenyList(store, { logger });
-  await denyList.start();
-  const registry = new ServiceRegistry(store, { logger });
-  const env = { ...process.env, ...config.env };
-  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(env)]));
   const bus = new InProcessBus();
-  const verifier = createTokenVerifier({
-    jwksUrl: config.jwksUrl,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    isRevoked: (jti) => denyList.isRevoked(jti),
-  });
-  const runtime = await startServiceRuntime(mod, {
-    db,
-    bus,
+  const running = await startModule(mod, {
+    env: { ...process.env, ...config.env, DATABASE_URL: config.databaseUrl },
     store,
-    denyList,
-    registry,
-    balancer,
-    verifier,
+    bus,
+    jwksUrl: config.jwksUrl,
     logger,
-    metrics,
-    env,
+    listen: { host: '127.0.0.1', port: 0 },
   });
-  await runtime.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = runtime.app.server.address();
-  if (typeof address !== 'object' || !address) throw new Error('did not listen');
-  const url = `http://127.0.0.1:${address.port}`;
-  const instance = await registerInstance(registry, mod.name, url);
   return {
-    url,
+    url: running.url,
     async close() {
-      await registry.deregister(instance);
-      await runtime.close();
-      await registry.stop();
-      await denyList.stop();
+      await running.close();
       await bus.close();
       await store.close();
-      await db.close();
     },
   };
 }

@@ -1,24 +1,17 @@
 import { patientService } from '@hms/patient';
 import {
-  ChainedSource,
   createMetrics,
-  createTokenVerifier,
   currentContext,
-  DenyList,
   InProcessBus,
-  LoadBalancer,
   MemoryStore,
-  registerInstance,
-  ServiceRegistry,
-  startServiceRuntime,
-  StaticRegistry,
+  startModule,
   type App,
   type Db,
   type Logger,
   type QueryOptions,
   type Queryable,
 } from '@hms/platform';
-import { TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from '@hms/testkit';
+import type { TestKeys } from '@hms/testkit';
 
 export interface StartedService {
   app: App;
@@ -28,9 +21,9 @@ export interface StartedService {
 }
 
 /**
- * Starts the Patient service the way `runStandalone` (platform/service.ts) does: the given
- * PostgresDb, an ES256 verifier on a JWKS with the deny-list check, metrics, the registry and
- * load balancer, `startServiceRuntime` (migration check, HTTP app, outbox relay, scheduler), then
+ * Starts the Patient service the way `runStandalone` does, through the kit's `startModule`: the
+ * given PostgresDb, the ES256 verifier on a JWKS with the deny-list check, metrics, the registry
+ * and load balancer, the runtime (migration check, HTTP server, outbox relay, scheduler), then
  * listen and register. Two adapters differ from a cluster: the bus is the in-process one and the
  * key-value store is in memory (embedded mode's adapters of the same interfaces), so the benchmark
  * declares nothing on a shared RabbitMQ or Redis. Neither is on the path of a read: the deny-list
@@ -43,48 +36,23 @@ export async function startPatientService(opts: {
   processMetrics: boolean;
   listen: boolean;
 }): Promise<StartedService> {
-  const metrics = createMetrics('patient', { processMetrics: opts.processMetrics });
   const store = new MemoryStore();
-  const denyList = new DenyList(store, { logger: opts.logger });
-  await denyList.start();
-  const registry = new ServiceRegistry(store, { logger: opts.logger });
-  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry({})]));
   const bus = new InProcessBus();
-  const verifier = createTokenVerifier({
-    jwksUrl: opts.keys.jwksUrl,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    isRevoked: (jti) => denyList.isRevoked(jti),
-  });
-  const runtime = await startServiceRuntime(patientService, {
+  const running = await startModule(patientService, {
+    env: process.env,
     db: opts.db,
     bus,
     store,
-    denyList,
-    registry,
-    balancer,
-    verifier,
+    jwksUrl: opts.keys.jwksUrl,
     logger: opts.logger,
-    metrics,
-    env: process.env,
+    metrics: createMetrics('patient', { processMetrics: opts.processMetrics }),
+    listen: opts.listen ? { host: '127.0.0.1', port: 0 } : false,
   });
-  let url = '';
-  let instance: Awaited<ReturnType<typeof registerInstance>> | undefined;
-  if (opts.listen) {
-    await runtime.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = runtime.app.server.address();
-    if (typeof address !== 'object' || !address) throw new Error('the service did not listen');
-    url = `http://127.0.0.1:${address.port}`;
-    instance = await registerInstance(registry, 'patient', url);
-  }
   return {
-    app: runtime.app,
-    url,
+    app: running.app,
+    url: running.url,
     async close() {
-      if (instance) await registry.deregister(instance);
-      await runtime.close();
-      await registry.stop();
-      await denyList.stop();
+      await running.close();
       await bus.close();
       await store.close();
     },

@@ -34,3 +34,4 @@ export * from './security/deny-list.js';
 export * from './security/service-token.js';
 export * from './tracing.js';
 export * from './security/address-key.js';
+export * from './start.js';

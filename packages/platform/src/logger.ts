@@ -75,8 +75,58 @@ const LOG_FLUSH_MS = 50;
  * pending when the process exits; a process killed outright (SIGKILL) loses at most the last
  * 50 ms of lines.
  */
-export function logDestination(dest: number | string = 1): ReturnType<typeof destination> {
-  return destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+export function logDestination(dest: number | string = 1): LogDestination {
+  const stream = destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
+  destinations.add(stream);
+  // the reader is gone (a closed terminal, a dead log shipper: EPIPE) or the file cannot be
+  // written: what is written from now on is dropped. Without a listener the error would be
+  // thrown, and the exit that follows would try to write what is pending to the broken pipe
+  // forever (sonic-boom's flushSync retries every error, not only EAGAIN).
+  stream.on('error', () => abandon(stream));
+  return stream;
+}
+
+type LogDestination = ReturnType<typeof destination>;
+const destinations = new Set<LogDestination>();
+
+/** Makes a destination drop everything: nothing written to it, nothing flushed at exit. */
+function abandon(stream: LogDestination): void {
+  destinations.delete(stream);
+  stream.write = () => true;
+  stream.flush = (cb?: (err?: Error) => void) => cb?.();
+  stream.flushSync = () => undefined;
+  stream.end = () => undefined;
+}
+
+/**
+ * Before the process exits: writes what the log destinations hold, waiting at most `timeoutMs`,
+ * then drops whatever could not be written (a reader that stopped reading leaves a pipe full),
+ * so the exit that follows never waits on a log line. Later lines are dropped.
+ */
+export async function releaseLogs(timeoutMs = 1000): Promise<void> {
+  const pending = [...destinations].map(
+    (stream) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref();
+        try {
+          stream.flush(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        } catch {
+          clearTimeout(timer);
+          resolve();
+        }
+      }),
+  );
+  await Promise.all(pending);
+  dropLogs();
+}
+
+/** Drops what every log destination holds and everything written later (an exit that cannot wait). */
+export function dropLogs(): void {
+  for (const stream of [...destinations]) abandon(stream);
 }
 
 /** A logger writing JSON lines to stdout (`logDestination`). */

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { EventEnvelope } from '@hms/contracts';
 import type { Logger } from 'pino';
-import { ConfigError, ServiceConfigKeys, loadConfig, secret } from './config.js';
+import { ServiceConfigKeys, loadConfig } from './config.js';
 import { PostgresDb } from './db/postgres.js';
 import { kitMigrations, migrate, type Migration } from './db/migrate.js';
 import type { Db } from './db/types.js';
@@ -10,27 +10,19 @@ import { deadLetterRoutes } from './events/admin.js';
 import { inboxHandler, type EventConsumer } from './events/consumer.js';
 import { eventMetricsFor } from './events/metrics.js';
 import { notifyOnOutboxCommit } from './events/outbox.js';
-import { RabbitBus } from './events/rabbitmq.js';
 import { OutboxRelay } from './events/relay.js';
-import { createTokenVerifier, type TokenVerifier } from './http/auth.js';
+import type { TokenVerifier } from './http/auth.js';
 import { UpstreamClient } from './http/client.js';
-import { RedisStore } from './kv/redis.js';
 import type { KeyValueStore } from './kv/types.js';
-import {
-  ChainedSource,
-  LoadBalancer,
-  ServiceRegistry,
-  StaticRegistry,
-  type ServiceInstance,
-} from './registry.js';
-import { DenyList } from './security/deny-list.js';
-import { ServiceTokenProvider } from './security/service-token.js';
+import type { LoadBalancer, ServiceInstance, ServiceRegistry } from './registry.js';
+import type { DenyList } from './security/deny-list.js';
+import type { ServiceTokenProvider } from './security/service-token.js';
 import { uuidv7 } from './ids.js';
-import { createMetrics, type Metrics } from './http/metrics.js';
-import type { App, ReadinessCheck } from './http/server.js';
-import { createLogger } from './logger.js';
+import type { Metrics } from './http/metrics.js';
+import { createHttpServer, type App, type HttpServerOptions, type ReadinessCheck } from './http/server.js';
+import { dropLogs, releaseLogs } from './logger.js';
 import { Scheduler } from './scheduler.js';
-import { startTracing, stopTracing, tracedDb } from './tracing.js';
+import { tracedDb } from './tracing.js';
 
 /** What a service is built from: everything it touches is injected (STYLE.md §1). */
 export interface ServiceDeps {
@@ -51,16 +43,27 @@ export interface ServiceDeps {
   env: NodeJS.ProcessEnv;
 }
 
-/** A service as the runners (standalone `main.ts`, the embedded launcher, tests) see it. */
+/**
+ * A service as the runners (standalone, embedded, tests, benchmarks: all through `startModule`)
+ * see it. The runtime makes the service's HTTP server (the kit's, with `BODY_LIMIT` and the rest
+ * of the shared configuration); the module adds its routes, hooks and jobs to it in `setup`.
+ */
 export interface ServiceModule {
   name: string;
+  /** What the service does, one line (its OpenAPI document's description). */
+  description: string;
   /** This service's own migrations; the kit's are applied before them. */
   migrations: () => Migration[];
-  /** Adds the service's routes to a kit server; the runtime adds its own and calls `ready()`. */
-  build: (deps: ServiceDeps) => Promise<App>;
+  /** HTTP server options beyond the kit's, from the service's configuration (the gateway's). */
+  http?: (env: NodeJS.ProcessEnv) => ModuleHttpOptions;
+  /** Adds the service's routes, hooks and background jobs to the server the runtime made. */
+  setup: (app: App, deps: ServiceDeps) => Promise<void> | void;
   /** The events it consumes; all arrive on one queue named after the service. */
   consumers?: (deps: ServiceDeps) => EventConsumer[];
 }
+
+/** What a module may set on its HTTP server besides what the kit sets for every service. */
+export type ModuleHttpOptions = Pick<HttpServerOptions, 'publicPrefixes' | 'trustCaller' | 'maxUrlLength'>;
 
 export function allMigrations(mod: ServiceModule): Migration[] {
   return [...kitMigrations(), ...mod.migrations()];
@@ -171,7 +174,19 @@ export async function startServiceRuntime(
       { name: 'broker', check: () => infra.bus.ping() },
     ],
   };
-  const app = await mod.build(deps);
+  const kit = loadConfig(Type.Object({ BODY_LIMIT: ServiceConfigKeys.BODY_LIMIT }), infra.env);
+  const app = createHttpServer({
+    service: mod.name,
+    description: mod.description,
+    logger: infra.logger,
+    verifier: infra.verifier,
+    metrics: infra.metrics,
+    db,
+    readiness: deps.readiness,
+    bodyLimit: kit.BODY_LIMIT,
+    ...mod.http?.(infra.env),
+  });
+  await mod.setup(app, deps);
   const consumers = mod.consumers?.(deps) ?? [];
   if (consumers.length > 0) deadLetterRoutes(app, infra.bus, mod.name);
   await app.ready();
@@ -292,126 +307,33 @@ export const EventConfigKeys = {
   }),
 };
 
-const StandaloneConfig = Type.Object({
-  ...ServiceConfigKeys,
-  ...EventConfigKeys,
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'port to listen on' }),
-  AMQP_URL: secret({ description: 'RabbitMQ, e.g. amqp://user:pass@rabbitmq:5672/hms' }),
-  REDIS_URL: secret({ description: 'Redis, e.g. redis://:pass@redis:6379/0' }),
-  PUBLIC_URL: Type.Optional(
-    Type.String({ description: 'URL other services reach this instance at (registry)' }),
-  ),
-  ZONE: Type.String({ default: '', description: 'availability zone; callers prefer instances in their own' }),
-  SERVICE_CLIENT_SECRET: Type.Optional(secret({ description: "this service's client-credentials secret" })),
-  AUTH_URL: Type.Optional(
-    Type.String({ description: 'static address of the auth service (else the registry)' }),
-  ),
-});
-
 /**
- * Runs one service as its own process against real infrastructure (cluster mode): reads and
- * validates configuration, migrates, listens, and on SIGTERM/SIGINT drains in-flight requests
- * and handlers before closing.
+ * On SIGTERM/SIGINT: stop accepting, finish in-flight work, close resources, exit. The exit is
+ * bounded whatever happens: after `timeoutMs` the process exits with 1 whatever is still pending
+ * (open connections, a handler that does not finish), and log lines that cannot be written (a
+ * reader of stdout that went away or stopped reading) never hold it up.
  */
-export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let cfg;
-  try {
-    cfg = loadConfig(StandaloneConfig, env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${mod.name}: ${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
-  const logger = createLogger(mod.name, cfg.LOG_LEVEL);
-  if (startTracing(mod.name, env)) logger.info('tracing exported over OTLP');
-  const metrics = createMetrics(mod.name, { processMetrics: true });
-  const db = new PostgresDb({ url: cfg.DATABASE_URL, schema: mod.name, poolMax: cfg.DB_POOL_MAX });
-  const relayDb = relayDatabase(cfg.DATABASE_URL, mod.name);
-  const bus = await RabbitBus.connect({
-    url: cfg.AMQP_URL,
-    logger,
-    metrics: eventMetricsFor(metrics.registry),
-    prefetch: cfg.EVENT_PREFETCH,
-    retry: parseRetryPolicy(cfg.EVENT_MAX_ATTEMPTS, cfg.EVENT_RETRY_DELAYS_MS),
-  });
-  const store = new RedisStore(cfg.REDIS_URL);
-  const denyList = new DenyList(store, { logger });
-  await denyList.start();
-  const registry = new ServiceRegistry(store, { logger });
-  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(env)]), {
-    zone: cfg.ZONE,
-  });
-  const secretValue = cfg.SERVICE_CLIENT_SECRET;
-  const serviceToken = secretValue
-    ? new ServiceTokenProvider({
-        authUrl: () => cfg.AUTH_URL ?? balancer.pick('auth'),
-        clientId: mod.name,
-        clientSecret: secretValue,
-      })
-    : undefined;
-  const verifier = createTokenVerifier({
-    jwksUrl: cfg.JWKS_URL,
-    issuer: cfg.JWT_ISSUER,
-    audience: cfg.JWT_AUDIENCE,
-    isRevoked: (jti) => denyList.isRevoked(jti),
-    cacheSize: cfg.TOKEN_CACHE_SIZE,
-    maxLifetimeSec: cfg.TOKEN_MAX_LIFETIME_SEC,
-    jwksMaxAgeMs: cfg.JWKS_MAX_AGE_SEC * 1000,
-  });
-  const runtime = await startServiceRuntime(mod, {
-    db,
-    relayDb,
-    bus,
-    store,
-    denyList,
-    registry,
-    balancer,
-    serviceToken,
-    verifier,
-    logger,
-    metrics,
-    env,
-    timing: { relayIntervalMs: cfg.OUTBOX_RELAY_INTERVAL_MS },
-  });
-  await runtime.app.listen({ host: cfg.HOST, port: cfg.PORT });
-  const url = cfg.PUBLIC_URL ?? `http://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${cfg.PORT}`;
-  const instance = await registerInstance(registry, mod.name, url, {
-    zone: cfg.ZONE,
-    ready: () => Promise.all([db.ping(), bus.ping()]).then(() => true),
-  });
-  logger.info({ url, instance: instance.id }, `${mod.name} service listening`);
-  installShutdown(logger, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
-    await registry.deregister(instance);
-    await runtime.close();
-    await registry.stop();
-    await denyList.stop();
-    await bus.close();
-    await store.close();
-    await relayDb.close();
-    await db.close();
-    await stopTracing();
-  });
-}
-
-/** On SIGTERM/SIGINT: stop accepting, finish in-flight work, close resources, exit. */
 export function installShutdown(logger: Logger, timeoutMs: number, close: () => Promise<void>): void {
   let stopping = false;
+  const exit = (code: number) => {
+    // what the logs hold gets a moment to be written; then it is dropped, so exit cannot block
+    void releaseLogs(Math.min(1000, timeoutMs)).then(() => process.exit(code));
+  };
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
+      dropLogs();
       process.exit(1);
     }, timeoutMs);
     timer.unref();
     close().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventEnvelope, EventType, Patient } from '@hms/contracts';
 import {
   appendToOutbox,
-  createHttpServer,
   inboxHandler,
   kitMigrations,
   migrate,
@@ -249,11 +248,10 @@ export function testService(
   let built: ServiceDeps | undefined;
   return {
     name,
+    description: 'a producer and consumer of test events',
     migrations: () => [producedMigration, { ...effectsMigration, name: 'test/002_effects.sql' }],
-    async build(deps) {
+    setup(_app, deps) {
       built = deps;
-      const { logger, verifier, metrics, db, readiness } = deps;
-      return createHttpServer({ service: name, logger, verifier, metrics, db, readiness });
     },
     ...(consumes
       ? {

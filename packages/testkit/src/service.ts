@@ -1,17 +1,14 @@
 import {
-  ChainedSource,
-  DenyList,
-  LoadBalancer,
-  ServiceRegistry,
-  StaticRegistry,
   createLogger,
   createMetrics,
-  createTokenVerifier,
-  startServiceRuntime,
+  startModule,
   type App,
   type Db,
+  type DenyList,
   type EventBus,
   type KeyValueStore,
+  type Logger,
+  type RunningModule,
   type RunningServiceRuntime,
   type RuntimeTiming,
   type ServiceModule,
@@ -62,6 +59,8 @@ export async function startService(
     jwksUrl?: string;
     bus?: EventBus;
     store?: KeyValueStore;
+    /** Where the service logs (default: silent, or TEST_LOG_LEVEL to stdout). */
+    logger?: Logger | undefined;
     timing?: Partial<RuntimeTiming>;
   } = {},
 ): Promise<RunningService> {
@@ -71,41 +70,34 @@ export async function startService(
   const bus = opts.bus ?? (ownBus as NonNullable<typeof ownBus>).bus;
   const ownStore = opts.store ? undefined : await createTestStore();
   const store = opts.store ?? (ownStore as NonNullable<typeof ownStore>).store;
-  const logger = createLogger(mod.name, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const denyList = new DenyList(store);
-  await denyList.start();
-  const registry = new ServiceRegistry(store, { ttlMs: 2000, cacheMs: 100 });
-  const balancer = new LoadBalancer(new ChainedSource([registry, new StaticRegistry(opts.env ?? {})]));
-  const verifier = createTokenVerifier({
-    jwksUrl: opts.jwksUrl ?? keys.jwksUrl,
-    issuer: TEST_ISSUER,
-    audience: TEST_AUDIENCE,
-    isRevoked: (jti) => denyList.isRevoked(jti),
-  });
-  const runtime = await startServiceRuntime(mod, {
-    db: database.db,
-    bus,
-    store,
-    denyList,
-    registry,
-    balancer,
-    verifier,
-    logger,
-    metrics: createMetrics(mod.name),
-    env: opts.env ?? {},
-    timing: { relayIntervalMs: 100, ...opts.timing },
-  });
-  const app = runtime.app;
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
+  let running: RunningModule;
+  try {
+    running = await startModule(mod, {
+      env: { JWT_ISSUER: TEST_ISSUER, JWT_AUDIENCE: TEST_AUDIENCE, ...opts.env },
+      db: database.db,
+      bus,
+      store,
+      jwksUrl: opts.jwksUrl ?? keys.jwksUrl,
+      logger: opts.logger ?? createLogger(mod.name, process.env.TEST_LOG_LEVEL ?? 'silent'),
+      metrics: createMetrics(mod.name),
+      registryTiming: { ttlMs: 2000, cacheMs: 100 },
+      timing: { relayIntervalMs: 100, ...opts.timing },
+      listen: { host: '127.0.0.1', port: 0 },
+    });
+  } catch (err) {
+    await ownBus?.close();
+    await ownStore?.close();
+    await database.close();
+    throw err;
+  }
+  const { app, url, runtime } = running;
   return {
     app,
     url,
     db: database.db,
     bus,
     store,
-    denyList,
+    denyList: running.shared.denyList,
     runtime,
     keys,
     async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
@@ -123,9 +115,7 @@ export async function startService(
       return { status: res.status, headers: res.headers, body: parsed as T };
     },
     async close() {
-      await runtime.close();
-      await registry.stop();
-      await denyList.stop();
+      await running.close();
       await ownBus?.close();
       await ownStore?.close();
       await database.close();

@@ -1,10 +1,4 @@
-import {
-  CommonErrors,
-  createHttpServer,
-  readMigrations,
-  type ServiceDeps,
-  type ServiceModule,
-} from '@hms/platform';
+import { CommonErrors, readMigrations, type ServiceDeps, type ServiceModule } from '@hms/platform';
 import { ServiceClients } from './clients.js';
 import { readAuthConfig } from './config.js';
 import type { AuthContext } from './context.js';
@@ -40,8 +34,9 @@ function parseForm(body: string): Record<string, string> {
 /** The auth service: users, sessions, tokens and signing keys (DOMAIN.md "Auth", DESIGN.md §4). */
 export const authService: ServiceModule = {
   name: 'auth',
+  description: 'Users, sessions, access and refresh tokens, service identities, signing keys',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'auth'),
-  async build(deps: ServiceDeps) {
+  async setup(app, deps: ServiceDeps) {
     const cfg = readAuthConfig(deps.env);
     const keys = new SigningKeys({
       dir: cfg.AUTH_KEYS_DIR,
@@ -87,15 +82,6 @@ export const authService: ServiceModule = {
       store.pruneSessions(deps.db, SESSION_RETENTION_HOURS),
     );
 
-    const app = createHttpServer({
-      service: 'auth',
-      logger: deps.logger,
-      verifier: deps.verifier,
-      metrics: deps.metrics,
-      db: deps.db,
-      readiness: deps.readiness,
-      description: 'Users, sessions, access and refresh tokens, service identities, signing keys',
-    });
     app.addContentTypeParser(
       'application/x-www-form-urlencoded',
       { parseAs: 'string', bodyLimit: 16_384 },
@@ -109,6 +95,5 @@ export const authService: ServiceModule = {
     );
     sessionRoutes(app, ctx);
     userRoutes(app, ctx);
-    return app;
   },
 };

@@ -5,7 +5,6 @@ import {
   ChainedSource,
   LoadBalancer,
   StaticRegistry,
-  createHttpServer,
   type ServiceDeps,
   type ServiceModule,
 } from '@hms/platform';
@@ -46,23 +45,20 @@ const EXPOSED_HEADERS = [
  */
 export const gatewayService: ServiceModule = {
   name: 'gateway',
+  description: 'The HMS API gateway',
   migrations: () => [],
-  async build(deps: ServiceDeps) {
-    const cfg = readGatewayConfig(deps.env);
-    const client = new ClientAddress(list(cfg.GATEWAY_TRUSTED_PROXIES));
-    const app = createHttpServer({
-      service: 'gateway',
-      logger: deps.logger,
-      verifier: deps.verifier,
-      metrics: deps.metrics,
-      readiness: deps.readiness,
+  http(env) {
+    const client = new ClientAddress(list(readGatewayConfig(env).GATEWAY_TRUSTED_PROXIES));
+    return {
       publicPrefixes: ['/docs'],
-      bodyLimit: cfg.BODY_LIMIT,
-      description: 'The HMS API gateway',
       // a client's X-Request-Id and traceparent are believed only from a trusted proxy; anyone
       // else gets the gateway's own id and a new trace (its id is logged apart, as clientReqId)
       trustCaller: (req) => client.trusts(req),
-    });
+    };
+  },
+  setup(app, deps: ServiceDeps) {
+    const cfg = readGatewayConfig(deps.env);
+    const client = new ClientAddress(list(cfg.GATEWAY_TRUSTED_PROXIES));
     const source = new ChainedSource([deps.registry, new StaticRegistry(deps.env)]);
     const balancer = new LoadBalancer(source, { zone: cfg.ZONE, downForMs: cfg.UPSTREAM_DOWN_MS });
     const upstreams = new Upstreams(
@@ -137,6 +133,5 @@ export const gatewayService: ServiceModule = {
       catalog.stop();
       await upstreams.close();
     });
-    return app;
   },
 };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { patientService } from '@hms/patient';
-import { loggerOptions, type ServiceModule } from '@hms/platform';
+import { loggerOptions } from '@hms/platform';
 import { pino, type Logger } from 'pino';
 import {
   createTestKeys,
@@ -80,11 +80,6 @@ export function captureLogs(service: string): { logger: Logger; lines: () => Log
   return { logger, lines: () => written.map((l) => JSON.parse(l) as LogLine) };
 }
 
-/** The service, logging to `logger` instead of the runner's (silent) one. */
-export function loggingTo(mod: ServiceModule, logger: Logger | undefined): ServiceModule {
-  return logger ? { ...mod, build: (deps) => mod.build({ ...deps, logger }) } : mod;
-}
-
 export interface Stack {
   keys: TestKeys;
   /** The JWKS file only the gateway reads (when started with `ownJwks`). */
@@ -123,10 +118,11 @@ export async function startStack(
   const store = await createTestStore();
   const [patient, auth] = await Promise.all([
     startService(patientService, { keys, store: store.store }),
-    startService(loggingTo(authStub, opts.loggers?.auth), { keys, store: store.store }),
+    startService(authStub, { keys, store: store.store, logger: opts.loggers?.auth }),
   ]);
   for (const svc of [patient, auth]) closeOnce(svc); // a test may stop one early
-  const gateway = await startService(loggingTo(gatewayService, opts.loggers?.gateway), {
+  const gateway = await startService(gatewayService, {
+    logger: opts.loggers?.gateway,
     keys: gatewayKeys,
     store: store.store,
     env: gatewayEnv({ PATIENT_URL: patient.url, AUTH_URL: auth.url, ...env }),

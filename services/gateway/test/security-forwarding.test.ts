@@ -2,15 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { startService, type RunningService } from '@hms/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayService } from '../src/service.js';
-import {
-  STARTUP_MS,
-  captureLogs,
-  gatewayEnv,
-  loggingTo,
-  startStack,
-  type LogLine,
-  type Stack,
-} from './helpers.js';
+import { STARTUP_MS, captureLogs, gatewayEnv, startStack, type LogLine, type Stack } from './helpers.js';
 
 /**
  * Issue #17: what the gateway tells the services about a request (the client's address, the
@@ -28,7 +20,8 @@ beforeAll(async () => {
     { GATEWAY_TRUSTED_PROXIES: '127.0.0.1' },
     { loggers: { gateway: logs.balanced.logger, auth: logs.auth.logger } },
   );
-  edge = await startService(loggingTo(gatewayService, logs.edge.logger), {
+  edge = await startService(gatewayService, {
+    logger: logs.edge.logger,
     keys: s.keys,
     store: s.store.store,
     env: gatewayEnv({ PATIENT_URL: s.patient.url, AUTH_URL: s.auth.url }),

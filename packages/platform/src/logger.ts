@@ -1,5 +1,9 @@
-import { destination, pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import sonicBoom from 'sonic-boom';
 import { currentContext } from './context.js';
+
+// sonic-boom is CommonJS: its class is a property of what it exports
+const { SonicBoom } = sonicBoom;
 
 /**
  * Paths never written to a log. Request and response bodies are not logged at all (Fastify logs
@@ -71,29 +75,57 @@ const LOG_FLUSH_MS = 50;
  * Where a service's JSON lines go (stdout, or a file by path), written asynchronously and in
  * batches: lines are held until 4 KiB are pending or 50 ms have passed, so a busy service makes
  * one system call for dozens of requests' lines instead of one for each (a visible share of a
- * simple request's CPU), and a quiet one shows each line within 50 ms. pino writes what is
- * pending when the process exits; a process killed outright (SIGKILL) loses at most the last
- * 50 ms of lines.
+ * simple request's CPU), and a quiet one shows each line within 50 ms. What is pending is written
+ * when the process exits; a process killed outright (SIGKILL) loses at most the last 50 ms of lines.
+ *
+ * Logging never holds the process up. When the reader goes away (a closed terminal, a dead log
+ * shipper: EPIPE) or the file cannot be written, later lines are dropped. A reader that merely
+ * stops reading leaves writes waiting while the process runs (retried, without blocking), but at
+ * exit what cannot be written at once is dropped. (pino's own destination, sonic-boom 4, retries
+ * a write that fails for any reason forever inside its exit-time flush, so a broken stdout kept
+ * the process from ever exiting; sonic-boom 5 gives up, and the exit flush here is the kit's.)
  */
 export function logDestination(dest: number | string = 1): LogDestination {
-  const stream = destination({ dest, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
-  destinations.add(stream);
-  // the reader is gone (a closed terminal, a dead log shipper: EPIPE) or the file cannot be
-  // written: what is written from now on is dropped. Without a listener the error would be
-  // thrown, and the exit that follows would try to write what is pending to the broken pipe
-  // forever (sonic-boom's flushSync retries every error, not only EAGAIN).
+  const stream = new SonicBoom({
+    dest,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+    retryEAGAIN: () => !exiting,
+  });
   stream.on('error', () => abandon(stream));
+  destinations.add(stream);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', flushAtExit);
+    // the launcher's own lines to stdout: a reader gone is not a reason to crash
+    if (dest === 1) process.stdout.on('error', () => undefined);
+  }
   return stream;
 }
 
-type LogDestination = ReturnType<typeof destination>;
+type LogDestination = InstanceType<typeof SonicBoom>;
 const destinations = new Set<LogDestination>();
+let exiting = false;
+let exitHooked = false;
+
+/** At exit: writes what each destination holds, once, without waiting; what cannot go is lost. */
+function flushAtExit(): void {
+  exiting = true;
+  for (const stream of destinations) {
+    try {
+      stream.flushSync();
+    } catch {
+      // the reader is gone or full: nothing more can be done for these lines
+    }
+  }
+}
 
 /** Makes a destination drop everything: nothing written to it, nothing flushed at exit. */
 function abandon(stream: LogDestination): void {
   destinations.delete(stream);
   stream.write = () => true;
-  stream.flush = (cb?: (err?: Error) => void) => cb?.();
+  stream.flush = (cb?: (err?: Error) => unknown) => void cb?.();
   stream.flushSync = () => undefined;
   stream.end = () => undefined;
 }
@@ -104,23 +136,24 @@ function abandon(stream: LogDestination): void {
  * so the exit that follows never waits on a log line. Later lines are dropped.
  */
 export async function releaseLogs(timeoutMs = 1000): Promise<void> {
-  const pending = [...destinations].map(
-    (stream) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        timer.unref();
-        try {
-          stream.flush(() => {
+  await Promise.all(
+    [...destinations].map(
+      (stream) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          timer.unref();
+          try {
+            stream.flush(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          } catch {
             clearTimeout(timer);
             resolve();
-          });
-        } catch {
-          clearTimeout(timer);
-          resolve();
-        }
-      }),
+          }
+        }),
+    ),
   );
-  await Promise.all(pending);
   dropLogs();
 }
 

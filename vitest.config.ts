@@ -1,7 +1,15 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/** Every service folder is its package `@hms/<name>`, tested from its TypeScript source. */
+const serviceAliases = Object.fromEntries(
+  readdirSync(src('./services'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(src(`./services/${d.name}/src/service.ts`)))
+    .map((d) => [`@hms/${d.name}`, src(`./services/${d.name}/src/service.ts`)]),
+);
 
 // Tests run against the TypeScript sources of the workspace packages, not their build output.
 export default defineConfig({
@@ -10,9 +18,7 @@ export default defineConfig({
       '@hms/contracts': src('./packages/contracts/src/index.ts'),
       '@hms/platform': src('./packages/platform/src/index.ts'),
       '@hms/testkit': src('./packages/testkit/src/index.ts'),
-      '@hms/auth': src('./services/auth/src/service.ts'),
-      '@hms/patient': src('./services/patient/src/service.ts'),
-      '@hms/gateway': src('./services/gateway/src/service.ts'),
+      ...serviceAliases,
     },
   },
   test: {

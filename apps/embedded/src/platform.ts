@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SERVICES } from '@hms/contracts';
+import { IMPLEMENTED_SERVICES, SERVICES } from '@hms/contracts';
 import {
   EmbeddedPostgres,
   InProcessBus,
@@ -17,14 +17,26 @@ import {
   type RunningModule,
   type ServiceModule,
 } from '@hms/platform';
-import { authService, bootstrapAdmin, type BootstrapResult } from '@hms/auth';
-import { gatewayService } from '@hms/gateway';
-import { patientService } from '@hms/patient';
+import { bootstrapAdmin, type BootstrapResult } from '@hms/auth';
 import type { readEmbeddedConfig } from './config.js';
 import { ensureClientSecrets } from './secrets.js';
 
-/** Every service built so far, in start order: the gateway last, on PORT, once the others are up. */
-export const MODULES: ServiceModule[] = [authService, patientService, gatewayService];
+/**
+ * The module of every service that exists (IMPLEMENTED_SERVICES in the contracts), imported by
+ * its package name, `@hms/<name>`, which exports it as `<name>Service`.
+ */
+export async function loadModules(
+  names: readonly string[] = IMPLEMENTED_SERVICES,
+): Promise<ServiceModule[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const exported = ((await import(`@hms/${name}`)) as Record<string, unknown>)[`${name}Service`];
+      const mod = exported as ServiceModule | undefined;
+      if (mod?.name !== name) throw new Error(`@hms/${name} does not export its module as ${name}Service`);
+      return mod;
+    }),
+  );
+}
 
 export interface RunningPlatform {
   services: { name: string; url: string }[];
@@ -119,8 +131,9 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     // The domain services start together (their migrations queue on the one PGlite, while key
     // generation, password hashing and file reads overlap); the gateway starts once they are
     // registered, so its first read of their OpenAPI documents finds every route.
-    const edge = MODULES.filter((m) => m.name === 'gateway');
-    const started = await Promise.allSettled(MODULES.filter((m) => !edge.includes(m)).map(start));
+    const modules = await loadModules();
+    const edge = modules.filter((m) => m.name === 'gateway');
+    const started = await Promise.allSettled(modules.filter((m) => !edge.includes(m)).map(start));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const r of started) if (r.status === 'fulfilled') services.push(r.value);

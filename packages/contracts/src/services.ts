@@ -18,3 +18,12 @@ export const SERVICES = {
 } as const satisfies Record<string, { offset: number; prefixes: readonly string[] }>;
 
 export type ServiceName = keyof typeof SERVICES;
+
+/**
+ * The services whose module exists: `services/<name>`, the package `@hms/<name>` exporting its
+ * module as `<name>Service`. Adding a service is adding its name here (and its entry in SERVICES
+ * above, if it is new there): the embedded launcher starts what this lists, the test aliases
+ * follow the folders, and `apps/embedded/test/registration.test.ts` fails when a folder, a
+ * package name, a TypeScript project reference or a launcher dependency disagrees with it.
+ */
+export const IMPLEMENTED_SERVICES = ['auth', 'patient', 'gateway'] as const satisfies readonly ServiceName[];

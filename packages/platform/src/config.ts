@@ -93,9 +93,28 @@ export const ServiceConfigKeys = {
     description:
       'a JWKS fetched over HTTP is fetched again after this long, so a withdrawn key is refused within it',
   }),
+  FACILITY_TIMEZONE: Type.String({
+    default: 'UTC',
+    description: "the facility's IANA time zone (e.g. Europe/Berlin): its days, opening hours and reports",
+  }),
+  FACILITY_LOCALE: Type.String({
+    pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
+    default: 'en',
+    description: "the facility's default language (BCP 47, e.g. en, de-CH) for messages and documents",
+  }),
   BODY_LIMIT: Type.Integer({ minimum: 1024, default: 1_048_576, description: 'largest request body, bytes' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10_000, description: 'drain budget on SIGTERM' }),
 };
+
+/** Whether `zone` is an IANA time zone this runtime knows (`Europe/Berlin`, `UTC`). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Redacted view of a config for a start-up log line. */
 export function describeConfig<P extends TProperties>(

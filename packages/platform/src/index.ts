@@ -35,3 +35,4 @@ export * from './security/service-token.js';
 export * from './tracing.js';
 export * from './security/address-key.js';
 export * from './start.js';
+export * from './http/routes.js';

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { EventEnvelope } from '@hms/contracts';
 import type { Logger } from 'pino';
-import { ServiceConfigKeys, loadConfig } from './config.js';
+import { ConfigError, ServiceConfigKeys, isTimeZone, loadConfig } from './config.js';
 import { PostgresDb } from './db/postgres.js';
 import { kitMigrations, migrate, type Migration } from './db/migrate.js';
 import type { Db } from './db/types.js';
+import type { ErrorSpec } from './errors.js';
 import { DEFAULT_PREFETCH, DEFAULT_RETRY, type EventBus, type RetryPolicy } from './events/bus.js';
 import { deadLetterRoutes } from './events/admin.js';
 import { inboxHandler, type EventConsumer } from './events/consumer.js';
@@ -19,6 +20,7 @@ import type { DenyList } from './security/deny-list.js';
 import type { ServiceTokenProvider } from './security/service-token.js';
 import { uuidv7 } from './ids.js';
 import type { Metrics } from './http/metrics.js';
+import { systemClock, type Clock } from './http/routes.js';
 import { createHttpServer, type App, type HttpServerOptions, type ReadinessCheck } from './http/server.js';
 import { dropLogs, releaseLogs } from './logger.js';
 import { Scheduler } from './scheduler.js';
@@ -41,6 +43,10 @@ export interface ServiceDeps {
   readiness: ReadinessCheck[];
   scheduler: Scheduler;
   env: NodeJS.ProcessEnv;
+  /** The current time, for use cases (tests hand in a fixed one). */
+  clock: Clock;
+  /** The facility's time zone (IANA) and default language, for every service alike. */
+  facility: { timezone: string; locale: string };
 }
 
 /**
@@ -60,6 +66,8 @@ export interface ServiceModule {
   setup: (app: App, deps: ServiceDeps) => Promise<void> | void;
   /** The events it consumes; all arrive on one queue named after the service. */
   consumers?: (deps: ServiceDeps) => EventConsumer[];
+  /** Its error catalogue (`defineErrors`), beyond the kit's common errors: published in its OpenAPI. */
+  errors?: { specs: Record<string, ErrorSpec> };
 }
 
 /** What a module may set on its HTTP server besides what the kit sets for every service. */
@@ -109,6 +117,8 @@ export interface Infrastructure {
   metrics: Metrics;
   env: NodeJS.ProcessEnv;
   timing?: Partial<RuntimeTiming>;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningServiceRuntime {
@@ -157,6 +167,18 @@ export async function startServiceRuntime(
     }
     return client;
   };
+  const kit = loadConfig(
+    Type.Object({
+      BODY_LIMIT: ServiceConfigKeys.BODY_LIMIT,
+      FACILITY_TIMEZONE: ServiceConfigKeys.FACILITY_TIMEZONE,
+      FACILITY_LOCALE: ServiceConfigKeys.FACILITY_LOCALE,
+    }),
+    infra.env,
+  );
+  if (!isTimeZone(kit.FACILITY_TIMEZONE))
+    throw new ConfigError([
+      `FACILITY_TIMEZONE: not an IANA time zone (got ${JSON.stringify(kit.FACILITY_TIMEZONE)})`,
+    ]);
   const deps: ServiceDeps = {
     db,
     bus: infra.bus,
@@ -169,12 +191,13 @@ export async function startServiceRuntime(
     metrics: infra.metrics,
     scheduler,
     env: infra.env,
+    clock: infra.clock ?? systemClock,
+    facility: { timezone: kit.FACILITY_TIMEZONE, locale: kit.FACILITY_LOCALE },
     readiness: [
       { name: 'database', check: () => infra.db.ping() },
       { name: 'broker', check: () => infra.bus.ping() },
     ],
   };
-  const kit = loadConfig(Type.Object({ BODY_LIMIT: ServiceConfigKeys.BODY_LIMIT }), infra.env);
   const app = createHttpServer({
     service: mod.name,
     description: mod.description,
@@ -184,6 +207,7 @@ export async function startServiceRuntime(
     db,
     readiness: deps.readiness,
     bodyLimit: kit.BODY_LIMIT,
+    ...(mod.errors ? { errors: mod.errors.specs } : {}),
     ...mod.http?.(infra.env),
   });
   await mod.setup(app, deps);

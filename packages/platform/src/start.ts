@@ -8,6 +8,7 @@ import { eventMetricsFor } from './events/metrics.js';
 import { RabbitBus } from './events/rabbitmq.js';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import type { Clock } from './http/routes.js';
 import type { App } from './http/server.js';
 import { RedisStore } from './kv/redis.js';
 import type { KeyValueStore } from './kv/types.js';
@@ -131,9 +132,14 @@ export interface StartModuleOptions {
   /** Default: from `SERVICE_CLIENT_SECRET` (and `AUTH_URL` or the registry). */
   serviceToken?: ServiceTokenProvider;
   timing?: Partial<RuntimeTiming>;
+  /** The clock use cases are handed (default: the system clock). */
+  clock?: Clock;
   registryTiming?: { ttlMs?: number; cacheMs?: number };
-  /** Where to listen (default `HOST`:`PORT`), or false not to; a listening instance registers. */
-  listen?: { host?: string; port?: number } | false;
+  /**
+   * Where to listen (default `HOST`:`PORT`), or false not to; a listening instance registers in the
+   * registry unless `register` is false (tests register the instances they mean to route to).
+   */
+  listen?: { host?: string; port?: number; register?: boolean } | false;
 }
 
 export interface RunningModule {
@@ -227,6 +233,7 @@ export async function startModule(mod: ServiceModule, opts: StartModuleOptions =
       metrics,
       env,
       timing: { relayIntervalMs: cfg.OUTBOX_RELAY_INTERVAL_MS, ...opts.timing },
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
     owned.push(() => runtime.close());
     let url = '';
@@ -236,6 +243,8 @@ export async function startModule(mod: ServiceModule, opts: StartModuleOptions =
       const address = runtime.app.server.address();
       const port = typeof address === 'object' && address ? address.port : cfg.PORT;
       url = cfg.PUBLIC_URL ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    }
+    if (opts.listen !== false && opts.listen?.register !== false) {
       const registered = shared.registry;
       const instance = await registerInstance(registered, mod.name, url, {
         zone: cfg.ZONE,

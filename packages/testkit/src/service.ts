@@ -3,6 +3,7 @@ import {
   createMetrics,
   startModule,
   type App,
+  type Clock,
   type Db,
   type DenyList,
   type EventBus,
@@ -62,6 +63,8 @@ export async function startService(
     /** Where the service logs (default: silent, or TEST_LOG_LEVEL to stdout). */
     logger?: Logger | undefined;
     timing?: Partial<RuntimeTiming>;
+    /** The clock the service's use cases are handed (a fixed one, to test across DST changes). */
+    clock?: Clock;
   } = {},
 ): Promise<RunningService> {
   const keys = opts.keys ?? (await createTestKeys());
@@ -82,7 +85,8 @@ export async function startService(
       metrics: createMetrics(mod.name),
       registryTiming: { ttlMs: 2000, cacheMs: 100 },
       timing: { relayIntervalMs: 100, ...opts.timing },
-      listen: { host: '127.0.0.1', port: 0 },
+      listen: { host: '127.0.0.1', port: 0, register: false },
+      ...(opts.clock ? { clock: opts.clock } : {}),
     });
   } catch (err) {
     await ownBus?.close();

@@ -2,6 +2,7 @@ import { CommonErrors, readMigrations, type ServiceDeps, type ServiceModule } fr
 import { ServiceClients } from './clients.js';
 import { readAuthConfig } from './config.js';
 import type { AuthContext } from './context.js';
+import { AuthErrors } from './errors.js';
 import { SigningKeys } from './keys.js';
 import { dummyHash } from './passwords.js';
 import { retryRevocationPushes } from './revocation.js';
@@ -36,6 +37,7 @@ export const authService: ServiceModule = {
   name: 'auth',
   description: 'Users, sessions, access and refresh tokens, service identities, signing keys',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'auth'),
+  errors: AuthErrors,
   async setup(app, deps: ServiceDeps) {
     const cfg = readAuthConfig(deps.env);
     const keys = new SigningKeys({

@@ -1,4 +1,5 @@
 import { readMigrations, type ServiceModule } from '@hms/platform';
+import { PatientErrors } from './errors.js';
 import { patientRoutes } from './routes/patients.js';
 
 /** The Patient service: demographics and history (DOMAIN.md "Patient"). */
@@ -6,6 +7,7 @@ export const patientService: ServiceModule = {
   name: 'patient',
   description: 'Patient demographics, history and search',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'patient'),
+  errors: PatientErrors,
   setup(app, deps) {
     patientRoutes(app, deps.db);
   },

@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { runWithContext, type WorkContext } from '../context.js';
 import type { Db } from '../db/types.js';
-import { CommonErrors, problemType } from '../errors.js';
+import { CommonErrors, problemType, type ErrorSpec } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import { SpanKind, endSpan, startSpan } from '../tracing.js';
 import { bearerToken, requirePermission, type Principal, type TokenVerifier } from './auth.js';
@@ -82,6 +82,30 @@ export interface HttpServerOptions {
    * trace, and logs what the client sent apart (`clientReqId`). Default: every caller is trusted.
    */
   trustCaller?: (req: IncomingMessage) => boolean;
+  /**
+   * The service's own error catalogue (`defineErrors(...).specs`): published with the kit's common
+   * errors as `x-problems` in its OpenAPI document, every code with its problem type, status and
+   * title.
+   */
+  errors?: Record<string, ErrorSpec>;
+}
+
+/** A route as the server registered it, with what a caller needs to reach it. */
+export interface RouteAccess {
+  method: string;
+  /** Fastify's path (`/api/v1/patients/:id`). */
+  url: string;
+  access: { permission: Permission } | 'authenticated' | 'public';
+}
+
+const routeTables = new WeakMap<object, RouteAccess[]>();
+
+/**
+ * Every route of a kit server, as registered (those hidden from its OpenAPI document included),
+ * with the permission each needs: what the testkit's access matrix walks.
+ */
+export function routesOf(app: App): readonly RouteAccess[] {
+  return routeTables.get(app) ?? [];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -207,6 +231,8 @@ export function createHttpServer(opts: HttpServerOptions): App {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   installProblemHandlers(app);
+  const table: RouteAccess[] = [];
+  routeTables.set(app, table);
 
   // JSON only: a text/plain body answers 415 rather than reaching validation as a string
   app.removeContentTypeParser('text/plain');
@@ -231,7 +257,14 @@ export function createHttpServer(opts: HttpServerOptions): App {
           description: opts.description,
         },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      },
+        // every problem the service can answer: the kit's common ones and its own catalogue
+        'x-problems': Object.entries({ ...CommonErrors.specs, ...opts.errors }).map(([code, spec]) => ({
+          code,
+          type: problemType(code),
+          status: spec.status,
+          title: spec.title,
+        })),
+      } as Record<string, unknown>,
       transform: ({ schema, url, route }) => {
         const permission = route.config?.permission;
         const s = { ...(schema ?? {}) } as Record<string, unknown>;
@@ -264,6 +297,16 @@ export function createHttpServer(opts: HttpServerOptions): App {
         `route ${String(route.method)} ${route.url} declares none of permission, authenticated or public`,
       );
     }
+    for (const method of methods)
+      table.push({
+        method,
+        url: route.url,
+        access: cfg?.permission
+          ? { permission: cfg.permission as Permission }
+          : cfg?.authenticated
+            ? 'authenticated'
+            : 'public',
+      });
   });
 
   // The work context (request id, trace, caller's token) follows the request through every

@@ -1,17 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { Page, PageQuery, Problem, UserStatus, Uuid } from '@hms/contracts';
-import { etagOf, requireIfMatch, type App } from '@hms/platform';
+import { Page, PageQuery, Problem, UserStatus } from '@hms/contracts';
+import { IdParams, IfMatchHeader, ifMatchOptional, withETag, type App } from '@hms/platform';
 import type { AuthContext } from '../context.js';
 import { PasswordReset, RoleName, RotatedKey, User, UserInput, UserPatch } from '../schemas.js';
 import * as users from '../users.js';
 
 const USERS = '/api/v1/auth/users';
-const IdParams = Type.Object({ id: Uuid });
-const IfMatch = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'ETag of the version read' })),
-});
 const errors = { 400: Problem, 401: Problem, 403: Problem };
-const ifMatch = (header: string | undefined) => (header === undefined ? undefined : requireIfMatch(header));
 
 /** Administration of users and signing keys: every route needs `users:manage`. */
 export function userRoutes(app: App, ctx: AuthContext): void {
@@ -31,11 +26,7 @@ export function userRoutes(app: App, ctx: AuthContext): void {
     },
     async (request, reply) => {
       const user = await users.createUser(ctx.db, request.body, request.principal?.sub);
-      return reply
-        .code(201)
-        .header('location', `${USERS}/${user.id}`)
-        .header('etag', etagOf(user.version))
-        .send(user);
+      return withETag(reply.code(201).header('location', `${USERS}/${user.id}`), user.version).send(user);
     },
   );
 
@@ -69,7 +60,7 @@ export function userRoutes(app: App, ctx: AuthContext): void {
     },
     async (request, reply) => {
       const user = await users.getUser(ctx.db, request.params.id);
-      return reply.header('etag', etagOf(user.version)).send(user);
+      return withETag(reply, user.version).send(user);
     },
   );
 
@@ -83,7 +74,7 @@ export function userRoutes(app: App, ctx: AuthContext): void {
         description:
           'Deactivating a user, removing a permission or changing its staff link ends its sessions.',
         params: IdParams,
-        headers: IfMatch,
+        headers: IfMatchHeader,
         body: UserPatch,
         response: { 200: User, ...errors, 404: Problem, 409: Problem, 412: Problem },
       },
@@ -94,10 +85,10 @@ export function userRoutes(app: App, ctx: AuthContext): void {
         ctx,
         id,
         request.body,
-        ifMatch(request.headers['if-match']),
+        ifMatchOptional(request),
         request.principal?.sub,
       );
-      return reply.header('etag', etagOf(user.version)).send(user);
+      return withETag(reply, user.version).send(user);
     },
   );
 

@@ -8,22 +8,26 @@ import {
   PatientPatch,
   PatientStatus,
   Problem,
-  Uuid,
 } from '@hms/contracts';
-import { etagOf, requireIfMatch, type App, type Db } from '@hms/platform';
+import {
+  IdParams,
+  IfMatchHeader,
+  ProblemResponses,
+  ifMatchOptional,
+  ifMatchRequired,
+  withETag,
+  type App,
+  type Db,
+} from '@hms/platform';
 import * as patients from '../patients.js';
 
-const IdParams = Type.Object({ id: Uuid });
 const StatusQuery = Type.Optional(
   Type.Union([PatientStatus, Type.Literal('all')], {
     default: 'active',
     description: 'which records to include',
   }),
 );
-const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
-const IfMatch = Type.Object({
-  'if-match': Type.Optional(Type.String({ description: 'ETag of the version read' })),
-});
+const errors = ProblemResponses;
 
 /** HTTP edge of the Patient service: schema + one call into the use cases per route (STYLE.md §2). */
 export function patientRoutes(app: App, db: Db): void {
@@ -88,11 +92,10 @@ export function patientRoutes(app: App, db: Db): void {
       const patient = await patients.registerPatient(db, request.body, {
         confirmDuplicate: request.query.confirmDuplicate ?? false,
       });
-      return reply
-        .code(201)
-        .header('location', `/api/v1/patients/${patient.id}`)
-        .header('etag', etagOf(patient.version))
-        .send(patient);
+      return withETag(
+        reply.code(201).header('location', `/api/v1/patients/${patient.id}`),
+        patient.version,
+      ).send(patient);
     },
   );
 
@@ -104,7 +107,7 @@ export function patientRoutes(app: App, db: Db): void {
     },
     async (request, reply) => {
       const patient = await patients.getPatient(db, request.params.id);
-      return reply.header('etag', etagOf(patient.version)).send(patient);
+      return withETag(reply, patient.version).send(patient);
     },
   );
 
@@ -116,15 +119,19 @@ export function patientRoutes(app: App, db: Db): void {
         tags,
         summary: 'Replace a patient record (If-Match required)',
         params: IdParams,
-        headers: IfMatch,
+        headers: IfMatchHeader,
         body: PatientInput,
         response: { 200: Patient, ...errors, 412: Problem, 428: Problem },
       },
     },
     async (request, reply) => {
-      const expected = requireIfMatch(request.headers['if-match']);
-      const patient = await patients.replacePatient(db, request.params.id, request.body, expected);
-      return reply.header('etag', etagOf(patient.version)).send(patient);
+      const patient = await patients.replacePatient(
+        db,
+        request.params.id,
+        request.body,
+        ifMatchRequired(request),
+      );
+      return withETag(reply, patient.version).send(patient);
     },
   );
 
@@ -136,16 +143,19 @@ export function patientRoutes(app: App, db: Db): void {
         tags,
         summary: 'Change some fields (JSON merge patch; If-Match optional)',
         params: IdParams,
-        headers: IfMatch,
+        headers: IfMatchHeader,
         body: PatientPatch,
         response: { 200: Patient, ...errors, 412: Problem },
       },
     },
     async (request, reply) => {
-      const ifMatch = request.headers['if-match'];
-      const expected = ifMatch === undefined ? undefined : requireIfMatch(ifMatch);
-      const patient = await patients.patchPatient(db, request.params.id, request.body, expected);
-      return reply.header('etag', etagOf(patient.version)).send(patient);
+      const patient = await patients.patchPatient(
+        db,
+        request.params.id,
+        request.body,
+        ifMatchOptional(request),
+      );
+      return withETag(reply, patient.version).send(patient);
     },
   );
 
@@ -157,15 +167,13 @@ export function patientRoutes(app: App, db: Db): void {
         tags,
         summary: 'Deactivate a patient (the record is retained)',
         params: IdParams,
-        headers: IfMatch,
+        headers: IfMatchHeader,
         response: { 204: Type.Null(), ...errors, 412: Problem },
       },
     },
     async (request, reply) => {
-      const ifMatch = request.headers['if-match'];
-      const expected = ifMatch === undefined ? undefined : requireIfMatch(ifMatch);
-      const patient = await patients.deactivatePatient(db, request.params.id, expected);
-      return reply.code(204).header('etag', etagOf(patient.version)).send(null);
+      const patient = await patients.deactivatePatient(db, request.params.id, ifMatchOptional(request));
+      return withETag(reply.code(204), patient.version).send(null);
     },
   );
 }

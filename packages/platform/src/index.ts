@@ -36,3 +36,4 @@ export * from './tracing.js';
 export * from './security/address-key.js';
 export * from './start.js';
 export * from './http/routes.js';
+export * from './events/local-copy.js';

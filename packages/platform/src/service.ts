@@ -17,7 +17,8 @@ import { UpstreamClient } from './http/client.js';
 import type { KeyValueStore } from './kv/types.js';
 import type { LoadBalancer, ServiceInstance, ServiceRegistry } from './registry.js';
 import type { DenyList } from './security/deny-list.js';
-import type { ServiceTokenProvider } from './security/service-token.js';
+import type { ServiceTokenSource } from './security/service-token.js';
+import { LocalCopy, type LocalCopyOptions } from './events/local-copy.js';
 import { uuidv7 } from './ids.js';
 import type { Metrics } from './http/metrics.js';
 import { systemClock, type Clock } from './http/routes.js';
@@ -36,6 +37,8 @@ export interface ServiceDeps {
   registry: ServiceRegistry;
   /** A resilient HTTP client to another service, resolved through the registry. */
   upstream: (service: string) => UpstreamClient;
+  /** A copy of another service's data, fed by its events and read through to it when it lacks an entry. */
+  localCopy: <T>(opts: LocalCopyOptions<T>) => LocalCopy<T>;
   logger: Logger;
   verifier: TokenVerifier;
   metrics: Metrics;
@@ -111,7 +114,7 @@ export interface Infrastructure {
   /** Where other services are: the registry, then `<SERVICE>_URL`. */
   balancer: LoadBalancer;
   /** This service's own token, for calls it makes on its own. */
-  serviceToken?: ServiceTokenProvider;
+  serviceToken?: ServiceTokenSource;
   verifier: TokenVerifier;
   logger: Logger;
   metrics: Metrics;
@@ -158,7 +161,7 @@ export async function startServiceRuntime(
           resolve: () => infra.balancer.pick(service),
           onConnectionError: (url) => infra.balancer.markDown(url),
           serviceToken: infra.serviceToken
-            ? () => (infra.serviceToken as ServiceTokenProvider).token()
+            ? () => (infra.serviceToken as ServiceTokenSource).token()
             : undefined,
         },
         infra.metrics,
@@ -186,6 +189,7 @@ export async function startServiceRuntime(
     denyList: infra.denyList,
     registry: infra.registry,
     upstream,
+    localCopy: (opts) => new LocalCopy(opts, db, upstream(opts.owner)),
     logger: infra.logger,
     verifier: infra.verifier,
     metrics: infra.metrics,

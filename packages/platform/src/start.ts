@@ -15,7 +15,7 @@ import type { KeyValueStore } from './kv/types.js';
 import { createLogger } from './logger.js';
 import { ChainedSource, LoadBalancer, ServiceRegistry, StaticRegistry } from './registry.js';
 import { DenyList } from './security/deny-list.js';
-import { ServiceTokenProvider } from './security/service-token.js';
+import { ServiceTokenProvider, type ServiceTokenSource } from './security/service-token.js';
 import {
   EventConfigKeys,
   installShutdown,
@@ -130,7 +130,7 @@ export interface StartModuleOptions {
   logger?: Logger;
   metrics?: Metrics;
   /** Default: from `SERVICE_CLIENT_SECRET` (and `AUTH_URL` or the registry). */
-  serviceToken?: ServiceTokenProvider;
+  serviceToken?: ServiceTokenSource;
   timing?: Partial<RuntimeTiming>;
   /** The clock use cases are handed (default: the system clock). */
   clock?: Clock;

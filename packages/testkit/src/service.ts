@@ -1,3 +1,4 @@
+import { SERVICE_PERMISSIONS } from '@hms/contracts';
 import {
   createLogger,
   createMetrics,
@@ -87,6 +88,14 @@ export async function startService(
       timing: { relayIntervalMs: 100, ...opts.timing },
       listen: { host: '127.0.0.1', port: 0, register: false },
       ...(opts.clock ? { clock: opts.clock } : {}),
+      // what the auth service's client-credentials grant would give this service
+      serviceToken: {
+        token: () =>
+          keys.mint({
+            sub: `svc:${mod.name}`,
+            scope: [...((SERVICE_PERMISSIONS as Record<string, readonly string[]>)[mod.name] ?? [])],
+          }),
+      },
     });
   } catch (err) {
     await ownBus?.close();

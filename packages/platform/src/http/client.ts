@@ -108,7 +108,12 @@ export class UpstreamClient {
   async request<T = unknown>(
     method: string,
     path: string,
-    init: { body?: unknown; headers?: Record<string, string> } = {},
+    init: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      /** Call with this service's own token even inside a user's request (a read-through). */
+      asService?: boolean;
+    } = {},
   ): Promise<UpstreamResponse<T>> {
     const policy = IDEMPOTENT.has(method) ? this.idempotentPolicy : this.unsafePolicy;
     const ctx = currentContext();
@@ -124,7 +129,9 @@ export class UpstreamClient {
       },
     );
     headers.traceparent = traceparent;
-    const auth = ctx?.authorization ?? (await this.serviceAuthorization());
+    const auth = init.asService
+      ? await this.serviceAuthorization()
+      : (ctx?.authorization ?? (await this.serviceAuthorization()));
     if (auth && !headers.authorization) headers.authorization = auth;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     try {

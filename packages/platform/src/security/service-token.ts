@@ -1,10 +1,15 @@
 import { request } from 'undici';
 
+/** Where a service's own access token comes from (the grant below; tests mint one). */
+export interface ServiceTokenSource {
+  token(): Promise<string>;
+}
+
 /**
  * A service's own access token from the auth service's client-credentials grant (DESIGN.md §4),
  * for calls it makes on its own (event handlers, jobs). Cached until shortly before expiry.
  */
-export class ServiceTokenProvider {
+export class ServiceTokenProvider implements ServiceTokenSource {
   private cached?: { token: string; refreshAt: number };
   private pending?: Promise<string>;
 

@@ -11,6 +11,7 @@ import {
   AuthUserCreatedV1,
   AuthUserUpdatedV1,
 } from './auth.js';
+import { AccessRecordedV1 } from './access.js';
 import { PatientRegisteredV1, PatientUpdatedV1 } from './patient.js';
 
 /**
@@ -64,6 +65,12 @@ export const EVENT_TYPES = {
     schema: AuthSessionRevokedV1,
     producer: 'auth',
     description: 'A session (refresh-token family and its access token) was revoked.',
+  },
+  'access.recorded.v1': {
+    schema: AccessRecordedV1,
+    producer: 'every service (the kit)',
+    description:
+      'A batch of access records: who read or changed which patients, and the requests the gateway refused. Emitted off the request path, not through the outbox.',
   },
 } as const satisfies Record<string, { schema: TSchema; producer: string; description: string }>;
 

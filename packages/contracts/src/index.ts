@@ -1,5 +1,6 @@
 import './formats.js';
 
+export * from './access.js';
 export * from './auth.js';
 export * from './common.js';
 export * from './events.js';

@@ -37,3 +37,4 @@ export * from './security/address-key.js';
 export * from './start.js';
 export * from './http/routes.js';
 export * from './events/local-copy.js';
+export * from './events/access.js';

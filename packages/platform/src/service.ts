@@ -19,6 +19,7 @@ import type { LoadBalancer, ServiceInstance, ServiceRegistry } from './registry.
 import type { DenyList } from './security/deny-list.js';
 import type { ServiceTokenSource } from './security/service-token.js';
 import { LocalCopy, type LocalCopyOptions } from './events/local-copy.js';
+import { AccessRecorder, type HttpAccessRecording } from './events/access.js';
 import { uuidv7 } from './ids.js';
 import type { Metrics } from './http/metrics.js';
 import { systemClock, type Clock } from './http/routes.js';
@@ -74,7 +75,10 @@ export interface ServiceModule {
 }
 
 /** What a module may set on its HTTP server besides what the kit sets for every service. */
-export type ModuleHttpOptions = Pick<HttpServerOptions, 'publicPrefixes' | 'trustCaller' | 'maxUrlLength'>;
+export type ModuleHttpOptions = Pick<HttpServerOptions, 'publicPrefixes' | 'trustCaller' | 'maxUrlLength'> & {
+  /** How the gateway records the requests it refuses, and tells the client's address. */
+  access?: Omit<HttpAccessRecording, 'recorder'>;
+};
 
 export function allMigrations(mod: ServiceModule): Migration[] {
   return [...kitMigrations(), ...mod.migrations()];
@@ -202,6 +206,8 @@ export async function startServiceRuntime(
       { name: 'broker', check: () => infra.bus.ping() },
     ],
   };
+  const access = new AccessRecorder(infra.bus, mod.name, { logger: infra.logger });
+  const { access: accessOptions, ...httpOptions } = mod.http?.(infra.env) ?? {};
   const app = createHttpServer({
     service: mod.name,
     description: mod.description,
@@ -212,7 +218,8 @@ export async function startServiceRuntime(
     readiness: deps.readiness,
     bodyLimit: kit.BODY_LIMIT,
     ...(mod.errors ? { errors: mod.errors.specs } : {}),
-    ...mod.http?.(infra.env),
+    ...httpOptions,
+    access: { ...accessOptions, recorder: access },
   });
   await mod.setup(app, deps);
   const consumers = mod.consumers?.(deps) ?? [];
@@ -270,6 +277,7 @@ export async function startServiceRuntime(
     scheduler,
     async close() {
       await app.close();
+      await access.close(); // what the last requests recorded goes out before the bus stops
       await infra.bus.stopConsuming();
       await scheduler.stop();
       await Promise.all([...clients.values()].map((c) => c.close()));

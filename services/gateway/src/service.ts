@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import type { FastifyRequest } from 'fastify';
 // `schema.hide` (routes left out of the gateway's own document) is declared by @fastify/swagger
 import type {} from '@fastify/swagger';
 import {
@@ -15,6 +16,7 @@ import { docsRoutes } from './docs.js';
 import { ClientAddress } from './forwarding.js';
 import { healthRoute } from './health.js';
 import { proxyRoutes } from './proxy.js';
+import { ownerOf } from './routes.js';
 import { rateLimit } from './rate-limit.js';
 import { Upstreams } from './upstream.js';
 
@@ -36,6 +38,15 @@ const EXPOSED_HEADERS = [
   'ratelimit-reset',
 ];
 
+const PATIENT_PATH = /^\/api\/v1\/patients\/([0-9a-fA-F-]{36})(?:[/?]|$)/;
+
+/** What a refused request was for: the service owning its path, and the patient it names. */
+function refusedAccess(request: FastifyRequest): { resource: string; patientIds: string[] } {
+  const path = request.url.split('?')[0] ?? '';
+  const patient = PATIENT_PATH.exec(path)?.[1];
+  return { resource: ownerOf(path) ?? 'gateway', patientIds: patient ? [patient.toLowerCase()] : [] };
+}
+
 /**
  * The API gateway (DESIGN.md §3, §4): the platform's single entry point. It routes by path prefix
  * (SERVICES in the contracts) to the owning service, balanced over its instances; verifies the
@@ -54,6 +65,8 @@ export const gatewayService: ServiceModule = {
       // a client's X-Request-Id and traceparent are believed only from a trusted proxy; anyone
       // else gets the gateway's own id and a new trace (its id is logged apart, as clientReqId)
       trustCaller: (req) => client.trusts(req),
+      // every request the gateway refuses (401, 403, 429) is an access record, with the client
+      access: { refusals: refusedAccess, clientIp: (request) => client.ip(request) },
     };
   },
   setup(app, deps: ServiceDeps) {

@@ -20,6 +20,7 @@ import { CommonErrors, problemType, type ErrorSpec } from '../errors.js';
 import { uuidv7 } from '../ids.js';
 import { SpanKind, endSpan, startSpan } from '../tracing.js';
 import { bearerToken, requirePermission, type Principal, type TokenVerifier } from './auth.js';
+import { accessRecordOf, type HttpAccessRecording } from '../events/access.js';
 import { installIdempotency } from './idempotency.js';
 import type { Metrics } from './metrics.js';
 import { installProblemHandlers, sendProblem } from './problems.js';
@@ -88,6 +89,8 @@ export interface HttpServerOptions {
    * title.
    */
   errors?: Record<string, ErrorSpec>;
+  /** Access records of the routes that declare `config.access` (and the gateway's refusals). */
+  access?: HttpAccessRecording;
 }
 
 /** A route as the server registered it, with what a caller needs to reach it. */
@@ -403,6 +406,16 @@ export function createHttpServer(opts: HttpServerOptions): App {
       },
       'request',
     );
+    if (opts.access) {
+      const record = accessRecordOf(
+        request,
+        reply.statusCode,
+        opts.service,
+        opts.access,
+        trusted(request.raw),
+      );
+      if (record) opts.access.recorder.record(record);
+    }
     if (request.span)
       endSpan(request.span, reply.statusCode >= 500 ? new Error('server error') : undefined, {
         'http.response.status_code': reply.statusCode,

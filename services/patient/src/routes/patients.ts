@@ -15,6 +15,7 @@ import {
   ProblemResponses,
   ifMatchOptional,
   ifMatchRequired,
+  reportAccess,
   withETag,
   type App,
   type Db,
@@ -36,7 +37,7 @@ export function patientRoutes(app: App, db: Db): void {
   app.get(
     '/api/v1/patients',
     {
-      config: { permission: 'patients:read' },
+      config: { permission: 'patients:read', access: { resource: 'patient', action: 'search' } },
       schema: {
         tags,
         summary: 'List patients (active ones unless `status` says otherwise)',
@@ -44,13 +45,17 @@ export function patientRoutes(app: App, db: Db): void {
         response: { 200: Page(Patient), ...errors },
       },
     },
-    async (request) => patients.listPatients(db, request.query),
+    async (request) => {
+      const page = await patients.listPatients(db, request.query);
+      reportAccess(request, { ids: page.items.map((p) => p.id) });
+      return page;
+    },
   );
 
   app.get(
     '/api/v1/patients/search',
     {
-      config: { permission: 'patients:read' },
+      config: { permission: 'patients:read', access: { resource: 'patient', action: 'search' } },
       schema: {
         tags,
         summary:
@@ -70,13 +75,17 @@ export function patientRoutes(app: App, db: Db): void {
         response: { 200: Page(Patient), ...errors },
       },
     },
-    async (request) => patients.searchPatients(db, request.query),
+    async (request) => {
+      const page = await patients.searchPatients(db, request.query);
+      reportAccess(request, { ids: page.items.map((p) => p.id) });
+      return page;
+    },
   );
 
   app.post(
     '/api/v1/patients',
     {
-      config: { permission: 'patients:write', idempotent: true },
+      config: { permission: 'patients:write', idempotent: true, access: { resource: 'patient' } },
       schema: {
         tags,
         summary: 'Register a patient (409 with existingId when a likely duplicate exists)',
@@ -92,6 +101,7 @@ export function patientRoutes(app: App, db: Db): void {
       const patient = await patients.registerPatient(db, request.body, {
         confirmDuplicate: request.query.confirmDuplicate ?? false,
       });
+      reportAccess(request, { ids: [patient.id] });
       return withETag(
         reply.code(201).header('location', `/api/v1/patients/${patient.id}`),
         patient.version,
@@ -102,7 +112,7 @@ export function patientRoutes(app: App, db: Db): void {
   app.get(
     '/api/v1/patients/:id',
     {
-      config: { permission: 'patients:read' },
+      config: { permission: 'patients:read', access: { resource: 'patient' } },
       schema: { tags, summary: 'Get a patient', params: IdParams, response: { 200: Patient, ...errors } },
     },
     async (request, reply) => {
@@ -114,7 +124,7 @@ export function patientRoutes(app: App, db: Db): void {
   app.put(
     '/api/v1/patients/:id',
     {
-      config: { permission: 'patients:write' },
+      config: { permission: 'patients:write', access: { resource: 'patient' } },
       schema: {
         tags,
         summary: 'Replace a patient record (If-Match required)',
@@ -138,7 +148,7 @@ export function patientRoutes(app: App, db: Db): void {
   app.patch(
     '/api/v1/patients/:id',
     {
-      config: { permission: 'patients:write' },
+      config: { permission: 'patients:write', access: { resource: 'patient' } },
       schema: {
         tags,
         summary: 'Change some fields (JSON merge patch; If-Match optional)',
@@ -162,7 +172,7 @@ export function patientRoutes(app: App, db: Db): void {
   app.delete(
     '/api/v1/patients/:id',
     {
-      config: { permission: 'patients:write' },
+      config: { permission: 'patients:write', access: { resource: 'patient' } },
       schema: {
         tags,
         summary: 'Deactivate a patient (the record is retained)',

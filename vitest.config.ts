@@ -14,12 +14,14 @@ const serviceAliases = Object.fromEntries(
 // Tests run against the TypeScript sources of the workspace packages, not their build output.
 export default defineConfig({
   resolve: {
-    alias: {
+    // exact names: a string alias would also catch every subpath (`@hms/testkit/vitest`)
+    alias: Object.entries({
       '@hms/contracts': src('./packages/contracts/src/index.ts'),
       '@hms/platform': src('./packages/platform/src/index.ts'),
       '@hms/testkit': src('./packages/testkit/src/index.ts'),
+      '@hms/testkit/vitest': src('./packages/testkit/src/vitest.ts'),
       ...serviceAliases,
-    },
+    }).map(([name, path]) => ({ find: new RegExp(`^${name}$`), replacement: path })),
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],

@@ -38,3 +38,4 @@ export * from './start.js';
 export * from './http/routes.js';
 export * from './events/local-copy.js';
 export * from './events/access.js';
+export * from './db/rows.js';

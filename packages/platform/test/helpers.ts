@@ -1,29 +1,7 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
-import { loggerOptions, type App } from '@hms/platform';
+import type { App } from '@hms/platform';
 
-/** A pino logger with the kit's options whose JSON lines are kept for assertions. */
-export function captureLogger(service = 'test', level = 'info'): { logger: Logger; lines: () => LogLine[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const logger = pino(loggerOptions(service, level), stream);
-  return {
-    logger,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as LogLine),
-  };
-}
-
-export type LogLine = Record<string, unknown> & { level: string; msg?: string };
+/** A pino logger with the kit's options whose JSON lines are kept for assertions (the testkit's). */
+export { captureLogs as captureLogger, type LogLine } from '@hms/testkit';
 
 /** Listens on an ephemeral loopback port and answers the base URL. */
 export async function listen(app: App): Promise<string> {

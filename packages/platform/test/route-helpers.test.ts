@@ -23,7 +23,8 @@ const things: ServiceModule = {
   description: 'a resource for the route helpers',
   migrations: () => [],
   setup(app, deps) {
-    const schema = { params: IdParams, headers: IfMatchHeader, response: { ...ProblemResponses } };
+    const updates = { params: IdParams, headers: IfMatchHeader };
+    const schema = { ...updates, response: { ...ProblemResponses } };
     app.get(
       '/api/v1/things/:id',
       { config: { permission: 'patients:read' }, schema },
@@ -35,12 +36,16 @@ const things: ServiceModule = {
           facility: deps.facility,
         }),
     );
-    app.put('/api/v1/things/:id', { config: { permission: 'patients:write' }, schema }, async (request) => ({
-      expected: ifMatchRequired(request),
-    }));
+    app.put(
+      '/api/v1/things/:id',
+      { config: { permission: 'patients:write' }, schema: updates },
+      async (request) => ({
+        expected: ifMatchRequired(request),
+      }),
+    );
     app.patch(
       '/api/v1/things/:id',
-      { config: { permission: 'patients:write' }, schema },
+      { config: { permission: 'patients:write' }, schema: updates },
       async (request) => ({
         expected: ifMatchOptional(request) ?? null,
       }),

@@ -4,3 +4,7 @@ export * from './keys.js';
 export * from './service.js';
 export * from './store.js';
 export * from './load.js';
+export * from './http.js';
+export * from './logs.js';
+export * from './outbox.js';
+export * from './problems.js';

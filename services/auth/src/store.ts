@@ -1,4 +1,4 @@
-import type { Queryable } from '@hms/platform';
+import { rowMapper, type Queryable } from '@hms/platform';
 import type { Managed } from './domain/user.js';
 import type { User } from './schemas.js';
 
@@ -23,24 +23,7 @@ interface UserRow {
 const COLUMNS = `id, username, email, full_name, roles, staff_id, status, password_changed_at, failed_logins,
   last_login_at, version, created_at, updated_at`;
 
-function toUser(r: UserRow): User {
-  const u: User = {
-    id: r.id,
-    username: r.username,
-    fullName: r.full_name,
-    roles: r.roles,
-    status: r.status,
-    passwordChangedAt: r.password_changed_at.toISOString(),
-    failedLogins: r.failed_logins,
-    version: r.version,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-  if (r.email !== null) u.email = r.email;
-  if (r.staff_id !== null) u.staffId = r.staff_id;
-  if (r.last_login_at !== null) u.lastLoginAt = r.last_login_at.toISOString();
-  return u;
-}
+const toUser = rowMapper<User>(COLUMNS);
 
 export interface NewUser extends Managed {
   id: string;

@@ -1,6 +1,7 @@
 import { assertValidEvent, EVENT_TYPES } from '@hms/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  useAuth,
   ADMIN,
   AUTH,
   CLIENT_SECRETS,
@@ -11,19 +12,14 @@ import {
   newIp,
   newUser,
   outbox,
-  startAuth,
   type AuthUnderTest,
   type TokenPair,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 let svc: AuthUnderTest;
 
-beforeAll(async () => {
-  svc = await startAuth({ LOGIN_MAX_FAILURES_PER_USERNAME: '2' });
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
+useAuth({ LOGIN_MAX_FAILURES_PER_USERNAME: '2' }, async (s) => {
+  svc = s;
 });
 
 describe('security events', () => {

@@ -3,9 +3,20 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startService, type ApiResponse, type RunningService } from '@hms/testkit';
+import { readFileSync } from 'node:fs';
+import {
+  mintToken,
+  outboxRows,
+  startService,
+  type OutboxRow,
+  type Problem,
+  type RunningService,
+  type TestKeys,
+} from '@hms/testkit';
+import { postCreated, useStarted } from '@hms/testkit/vitest';
 import type { KeyValueStore } from '@hms/platform';
-import { expect } from 'vitest';
+import { decodeProtectedHeader, importJWK, type CryptoKey, type JWK } from 'jose';
+import { beforeAll, expect } from 'vitest';
 import { authService } from '../src/service.js';
 import type { User } from '../src/schemas.js';
 
@@ -27,17 +38,6 @@ export interface TokenPair {
   token_type: string;
   expires_in: number;
   refresh_token: string;
-}
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  instance?: string;
-  errors?: { path: string; message: string }[];
-  [extension: string]: unknown;
 }
 
 export interface AuthUnderTest extends RunningService {
@@ -78,6 +78,38 @@ export async function startAuth(
     ...(opts.store ? { store: opts.store } : {}),
   });
   return Object.assign(svc, { dir, keysDir, jwksFile, jwksUrl });
+}
+
+/**
+ * Starts the auth service (as `startAuth`) for this test file and closes it after the file; `ready`
+ * gets it once it is up. Answers a getter.
+ */
+export function useAuth(
+  env: Record<string, string> = {},
+  ready?: (svc: AuthUnderTest) => void | Promise<void>,
+): () => AuthUnderTest {
+  const auth = useStarted(() => startAuth(env), START_TIMEOUT_MS);
+  if (ready)
+    beforeAll(async () => {
+      await ready(auth());
+    });
+  return auth;
+}
+
+/** The service's own private key for `kid`, read from its key directory as an insider would. */
+export async function privateKeyOf(svc: AuthUnderTest, kid: string): Promise<CryptoKey> {
+  const jwk = JSON.parse(readFileSync(join(svc.keysDir, `${kid}.jwk.json`), 'utf8')) as JWK;
+  return (await importJWK(
+    { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d },
+    'ES256',
+  )) as CryptoKey;
+}
+
+/** Mints tokens with the key the service signs with now: tokens its own guard trusts. */
+export async function signingKeys(svc: AuthUnderTest): Promise<Pick<TestKeys, 'mint'>> {
+  const kid = decodeProtectedHeader(await adminToken(svc)).kid ?? '';
+  const privateKey = await privateKeyOf(svc, kid);
+  return { mint: (opts) => mintToken(privateKey, kid, opts) };
 }
 
 /** A client address of its own for a test (sent as X-Forwarded-For, which the test service trusts from loopback). */
@@ -131,47 +163,11 @@ export function newUser(overrides: Partial<NewUser> = {}): NewUser {
 }
 
 /** Creates a user through the admin API and fails the test unless it answers 201. */
-export async function createUser(
-  svc: RunningService,
-  token: string,
-  input: NewUser = newUser(),
-): Promise<User> {
-  const res = await svc.request<User>('POST', USERS, { token, body: input });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body;
-}
+export const createUser = (svc: RunningService, token: string, input: NewUser = newUser()) =>
+  postCreated<User>(svc, USERS, token, input);
 
-export function expectProblem(res: ApiResponse, status: number): Problem {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const problem = res.body as Problem;
-  expect(problem.type).toMatch(/^urn:hms:problem:[a-z-]+$/);
-  expect(problem.title.length).toBeGreaterThan(0);
-  expect(problem.status).toBe(status);
-  expect(problem).not.toHaveProperty('stack');
-  return problem;
-}
-
-export function expectValidationErrors(res: ApiResponse): { path: string; message: string }[] {
-  const problem = expectProblem(res, 400);
-  expect(Array.isArray(problem.errors), JSON.stringify(problem)).toBe(true);
-  expect(problem.errors?.length).toBeGreaterThan(0);
-  return problem.errors ?? [];
-}
-
-export interface OutboxRow {
-  type: string;
-  subject: string;
-  envelope: { type: string; subject: string; data: Record<string, unknown> } & Record<string, unknown>;
-}
-
-export async function outbox(svc: RunningService, type?: string): Promise<OutboxRow[]> {
-  const { rows } = await svc.db.query<OutboxRow>(
-    `SELECT type, subject, envelope FROM outbox ${type ? 'WHERE type = $1' : ''} ORDER BY seq`,
-    type ? [type] : [],
-  );
-  return rows;
-}
+export const outbox = (svc: RunningService, type?: string): Promise<OutboxRow[]> =>
+  outboxRows(svc.db, type === undefined ? {} : { type });
 
 /** The problem without what differs between any two requests (request path aside). */
 export const comparable = (p: Problem) => ({ ...p, instance: undefined });

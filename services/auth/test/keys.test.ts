@@ -1,14 +1,15 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, decodeProtectedHeader, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '@hms/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  useAuth,
   ADMIN,
   AUTH,
   adminToken,
   createUser,
   eventually,
-  expectProblem,
   loginOk,
   newUser,
   sleep,
@@ -20,12 +21,9 @@ import {
 let svc: AuthUnderTest;
 let admin: string;
 
-beforeAll(async () => {
-  svc = await startAuth({ KEY_ACTIVATION_DELAY_SEC: '1', KEYS_RELOAD_INTERVAL_MS: '200' });
+useAuth({ KEY_ACTIVATION_DELAY_SEC: '1', KEYS_RELOAD_INTERVAL_MS: '200' }, async (s) => {
+  svc = s;
   admin = await adminToken(svc);
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
 });
 
 const jwks = async () => (await svc.request<{ keys: JWK[] }>('GET', '/.well-known/jwks.json')).body;

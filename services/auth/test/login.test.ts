@@ -1,7 +1,9 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { permissionsOf } from '@hms/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, expectValidationErrors } from '@hms/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  useAuth,
   ANY_STRING,
   ADMIN,
   AUTH,
@@ -9,33 +11,29 @@ import {
   adminToken,
   comparable,
   createUser,
-  expectProblem,
-  expectValidationErrors,
   login,
   loginOk,
   newIp,
   newUser,
   outbox,
-  startAuth,
   type AuthUnderTest,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 let svc: AuthUnderTest;
 let admin: string;
 
-beforeAll(async () => {
-  svc = await startAuth({
+useAuth(
+  {
     ACCESS_TOKEN_TTL_SEC: '600',
     LOGIN_MAX_FAILURES_PER_USERNAME: '3',
     LOGIN_MAX_FAILURES_PER_IP: '5',
     LOGIN_FAILURE_WINDOW_SEC: '120',
-  });
-  admin = await adminToken(svc);
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
-});
+  },
+  async (s) => {
+    svc = s;
+    admin = await adminToken(svc);
+  },
+);
 
 async function jwks() {
   const res = await svc.request<{ keys: JWK[] }>('GET', '/.well-known/jwks.json');

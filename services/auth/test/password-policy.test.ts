@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import argon2 from 'argon2';
 import { prepareDatabase } from '@hms/platform';
 import { createTestDatabase } from '@hms/testkit';
+import { expectValidationErrors } from '@hms/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMMON_PASSWORDS_FILE,
@@ -18,7 +19,6 @@ import {
   USERS,
   adminToken,
   createUser,
-  expectValidationErrors,
   login,
   loginOk,
   newUser,

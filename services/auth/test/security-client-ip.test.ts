@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN, expectProblem, login, startAuth, type AuthUnderTest, START_TIMEOUT_MS } from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { describe, expect, it } from 'vitest';
+import { useAuth, ADMIN, login, type AuthUnderTest } from './helpers.js';
 
 /**
  * Issue #17, finding 3: the per-address login throttle counts the client the gateway resolved,
@@ -10,17 +11,17 @@ import { ADMIN, expectProblem, login, startAuth, type AuthUnderTest, START_TIMEO
 
 let svc: AuthUnderTest;
 
-beforeAll(async () => {
-  svc = await startAuth({
+useAuth(
+  {
     // loopback is the gateway; 192.0.2.0/24 is a further hop an operator also listed
     TRUSTED_PROXIES: '127.0.0.1,::1,192.0.2.0/24',
     LOGIN_MAX_FAILURES_PER_IP: '20',
     LOGIN_MAX_FAILURES_PER_USERNAME: '100000',
-  });
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
-});
+  },
+  async (s) => {
+    svc = s;
+  },
+);
 
 let n = 0;
 const unknownName = () => `nobody-${Date.now().toString(36)}-${++n}`;

@@ -1,6 +1,7 @@
 import { assertValidEvent } from '@hms/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  useAuth,
   ANY_STRING,
   adminToken,
   createUser,
@@ -8,9 +9,7 @@ import {
   newIp,
   newUser,
   outbox,
-  startAuth,
   type AuthUnderTest,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 /**
@@ -23,12 +22,9 @@ import {
 let svc: AuthUnderTest;
 let admin: string;
 
-beforeAll(async () => {
-  svc = await startAuth({ LOGIN_MAX_FAILURES_PER_USERNAME: '2', LOGIN_MAX_FAILURES_PER_IP: '100000' });
+useAuth({ LOGIN_MAX_FAILURES_PER_USERNAME: '2', LOGIN_MAX_FAILURES_PER_IP: '100000' }, async (s) => {
+  svc = s;
   admin = await adminToken(svc);
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
 });
 
 describe('failed-login events', () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  useAuth,
   AUTH,
   USERS,
   adminToken,
@@ -10,11 +11,9 @@ import {
   newIp,
   newUser,
   sleep,
-  startAuth,
   type AuthUnderTest,
   type NewUser,
   type TokenPair,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 /**
@@ -28,17 +27,17 @@ import {
 let svc: AuthUnderTest;
 let admin: string;
 
-beforeAll(async () => {
-  svc = await startAuth({
+useAuth(
+  {
     // the loops keep trying the old password after the change: those failures must not throttle
     LOGIN_MAX_FAILURES_PER_USERNAME: '100000',
     LOGIN_MAX_FAILURES_PER_IP: '100000',
-  });
-  admin = await adminToken(svc);
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
-});
+  },
+  async (s) => {
+    svc = s;
+    admin = await adminToken(svc);
+  },
+);
 
 const LOOPS = 4;
 const ROUNDS = 3;

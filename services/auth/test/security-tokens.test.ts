@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '@hms/platform';
-import {
-  SignJWT,
-  decodeJwt,
-  decodeProtectedHeader,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-} from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { describe, expect, it } from 'vitest';
 import { readAuthConfig } from '../src/config.js';
 import { introspectionKey } from '../src/introspection.js';
 import {
+  useAuth,
   ADMIN,
   AUTH,
   adminToken,
@@ -22,9 +15,8 @@ import {
   eventually,
   loginOk,
   newUser,
-  startAuth,
+  privateKeyOf,
   type AuthUnderTest,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 /**
@@ -35,11 +27,8 @@ import {
 
 let svc: AuthUnderTest;
 
-beforeAll(async () => {
-  svc = await startAuth({ KEYS_RELOAD_INTERVAL_MS: '200' });
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
+useAuth({ KEYS_RELOAD_INTERVAL_MS: '200' }, async (s) => {
+  svc = s;
 });
 
 interface Introspection {
@@ -57,12 +46,6 @@ const introspect = async (token: string) =>
 const publishedKids = async () =>
   (await svc.request<{ keys: JWK[] }>('GET', '/.well-known/jwks.json')).body.keys.map((k) => k.kid);
 
-/** The service's own private key for `kid`, read from its key directory as an insider would. */
-async function privateKeyOf(kid: string) {
-  const jwk = JSON.parse(readFileSync(join(svc.keysDir, `${kid}.jwk.json`), 'utf8')) as JWK;
-  return importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, 'ES256');
-}
-
 /** A token signed with the service's current key, claiming what the caller says. */
 async function forge(sub: string, iat: number, exp: number): Promise<string> {
   const kid = decodeProtectedHeader(await adminToken(svc)).kid ?? '';
@@ -74,7 +57,7 @@ async function forge(sub: string, iat: number, exp: number): Promise<string> {
     .setIssuedAt(iat)
     .setJti(randomUUID())
     .setExpirationTime(exp)
-    .sign(await privateKeyOf(kid));
+    .sign(await privateKeyOf(svc, kid));
 }
 
 describe('token lifetime', () => {

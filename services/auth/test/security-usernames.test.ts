@@ -1,19 +1,17 @@
 import { ConfigError, MemoryStore } from '@hms/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, expectValidationErrors } from '@hms/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 import { readAuthConfig } from '../src/config.js';
 import { LoginThrottle } from '../src/throttle.js';
 import {
+  useAuth,
   USERS,
   adminToken,
   createUser,
-  expectProblem,
-  expectValidationErrors,
   login,
   newIp,
   newUser,
-  startAuth,
   type AuthUnderTest,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 /**
@@ -26,12 +24,9 @@ import {
 let svc: AuthUnderTest;
 let admin: string;
 
-beforeAll(async () => {
-  svc = await startAuth({ LOGIN_MAX_FAILURES_PER_USERNAME: '5', LOGIN_MAX_FAILURES_PER_IP: '100000' });
+useAuth({ LOGIN_MAX_FAILURES_PER_USERNAME: '5', LOGIN_MAX_FAILURES_PER_IP: '100000' }, async (s) => {
+  svc = s;
   admin = await adminToken(svc);
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
 });
 
 /** Spellings outside the pattern that a Unicode-aware lower() folds, or might fold, onto `liz-ok`. */

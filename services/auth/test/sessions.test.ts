@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { patientService } from '@hms/patient';
 import { startService, type RunningService } from '@hms/testkit';
+import { expectProblem, expectValidationErrors } from '@hms/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANY_STRING,
@@ -8,8 +9,6 @@ import {
   adminToken,
   createUser,
   eventually,
-  expectProblem,
-  expectValidationErrors,
   loginOk,
   newUser,
   outbox,

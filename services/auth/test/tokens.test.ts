@@ -2,33 +2,28 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_PERMISSIONS } from '@hms/contracts';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, expectValidationErrors } from '@hms/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 import { introspectionKey } from '../src/introspection.js';
 import { sha256 } from '../src/tokens.js';
 import {
+  useAuth,
   AUTH,
   CLIENT_SECRETS,
   adminToken,
   createUser,
-  expectProblem,
-  expectValidationErrors,
   loginOk,
   newUser,
-  startAuth,
   type AuthUnderTest,
   type TokenPair,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 
 let svc: AuthUnderTest;
 let admin: string;
 
-beforeAll(async () => {
-  svc = await startAuth();
+useAuth({}, async (s) => {
+  svc = s;
   admin = await adminToken(svc);
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
 });
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };

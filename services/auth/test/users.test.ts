@@ -1,21 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem, expectValidationErrors } from '@hms/testkit/vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  useAuth,
   ANY_STRING,
   ADMIN,
   AUTH,
   USERS,
   adminToken,
   createUser,
-  expectProblem,
-  expectValidationErrors,
   login,
   loginOk,
   newUser,
   outbox,
-  startAuth,
   type AuthUnderTest,
   type TokenPair,
-  START_TIMEOUT_MS,
 } from './helpers.js';
 import type { User } from '../src/schemas.js';
 
@@ -23,15 +21,12 @@ let svc: AuthUnderTest;
 let admin: string;
 let physician: string;
 
-beforeAll(async () => {
-  svc = await startAuth();
+useAuth({}, async (s) => {
+  svc = s;
   admin = await adminToken(svc);
   const input = newUser({ roles: ['physician'] });
   await createUser(svc, admin, input);
   physician = (await loginOk(svc, input.username, input.password)).access_token;
-}, START_TIMEOUT_MS);
-afterAll(async () => {
-  await svc?.close();
 });
 
 const get = (id: string) => svc.request<User>('GET', `${USERS}/${id}`, { token: admin });

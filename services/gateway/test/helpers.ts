@@ -4,43 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { patientService } from '@hms/patient';
-import { loggerOptions } from '@hms/platform';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import {
   createTestKeys,
   createTestStore,
   startService,
-  type ApiResponse,
   type RunningService,
   type TestKeys,
   type TestStore,
 } from '@hms/testkit';
-import { expect } from 'vitest';
 import { gatewayService } from '../src/service.js';
 import { authStub } from './fixtures/auth-stub.js';
 
 export const PATIENTS = '/api/v1/patients';
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  [extension: string]: unknown;
-}
-
-/** Asserts an RFC 9457 problem with the status, and nothing like a stack trace in it. */
-export function expectProblem(res: ApiResponse, status: number): Problem {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const problem = res.body as Problem;
-  expect(problem.type).toMatch(/^urn:hms:problem:[a-z-]+$/);
-  expect(problem.title.length).toBeGreaterThan(0);
-  expect(problem.status).toBe(status);
-  expect(JSON.stringify(problem)).not.toMatch(/\bat .+:\d+:\d+/);
-  return problem;
-}
 
 /** Environment every test gateway gets: its own rate-limit keys, so test files never share budgets. */
 export function gatewayEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -69,15 +45,6 @@ export function newPatient() {
     allergies: [],
     conditions: [],
   };
-}
-
-export type LogLine = Record<string, unknown>;
-
-/** A logger with the kit's options (redaction, the trace id) whose JSON lines a test reads back. */
-export function captureLogs(service: string): { logger: Logger; lines: () => LogLine[] } {
-  const written: string[] = [];
-  const logger = pino(loggerOptions(service, 'info'), { write: (line: string) => void written.push(line) });
-  return { logger, lines: () => written.map((l) => JSON.parse(l) as LogLine) };
 }
 
 export interface Stack {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PATIENTS, STARTUP_MS, expectProblem, startStack, type Stack } from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { PATIENTS, STARTUP_MS, startStack, type Stack } from './helpers.js';
 
 const ORIGIN = 'https://console.hospital.example';
 let s: Stack;

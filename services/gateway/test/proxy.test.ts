@@ -3,16 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { Readable } from 'node:stream';
 import { request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PATIENTS,
-  expectProblem,
-  newPatient,
-  STARTUP_MS,
-  served,
-  startStack,
-  uniqueWord,
-  type Stack,
-} from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { PATIENTS, newPatient, STARTUP_MS, served, startStack, uniqueWord, type Stack } from './helpers.js';
 import { streams } from './fixtures/auth-stub.js';
 
 let s: Stack;

@@ -13,7 +13,8 @@ import { MemoryStore } from '@hms/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayService } from '../src/service.js';
 import { authStub } from './fixtures/auth-stub.js';
-import { PATIENTS, STARTUP_MS, expectProblem, gatewayEnv, uniqueWord } from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { PATIENTS, STARTUP_MS, gatewayEnv, uniqueWord } from './helpers.js';
 
 let keys: TestKeys;
 let store: TestStore;

@@ -11,7 +11,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayService } from '../src/service.js';
 import { authStub } from './fixtures/auth-stub.js';
-import { PATIENTS, STARTUP_MS, expectProblem, gatewayEnv, metric } from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { PATIENTS, STARTUP_MS, gatewayEnv, metric } from './helpers.js';
 
 const TIMEOUT_MS = 1500;
 let keys: TestKeys;

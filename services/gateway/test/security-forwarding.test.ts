@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { startService, type RunningService } from '@hms/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayService } from '../src/service.js';
-import { STARTUP_MS, captureLogs, gatewayEnv, startStack, type LogLine, type Stack } from './helpers.js';
+import { captureLogs, type LogLine } from '@hms/testkit';
+import { STARTUP_MS, gatewayEnv, startStack, type Stack } from './helpers.js';
 
 /**
  * Issue #17: what the gateway tells the services about a request (the client's address, the

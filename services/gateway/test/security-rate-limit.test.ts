@@ -2,7 +2,8 @@ import { connect } from 'node:net';
 import type { ApiResponse } from '@hms/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STUB_CLIENT_SECRET } from './fixtures/auth-stub.js';
-import { STARTUP_MS, expectProblem, served, startStack, type Stack } from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { STARTUP_MS, served, startStack, type Stack } from './helpers.js';
 
 /**
  * Issue #17: the rate-limit budgets an attacker could step around. The test client plays a load

@@ -2,15 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createTestKeys } from '@hms/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PATIENTS,
-  STARTUP_MS,
-  expectProblem,
-  newPatient,
-  served,
-  startStack,
-  type Stack,
-} from './helpers.js';
+import { expectProblem } from '@hms/testkit/vitest';
+import { PATIENTS, STARTUP_MS, newPatient, served, startStack, type Stack } from './helpers.js';
 
 let s: Stack;
 

@@ -1,5 +1,5 @@
 import type { Patient, PatientInput } from '@hms/contracts';
-import type { Queryable } from '@hms/platform';
+import { rowMapper, type Queryable } from '@hms/platform';
 
 /** The only module of the Patient service that speaks SQL (STYLE.md §5). */
 
@@ -26,28 +26,7 @@ interface PatientRow {
 const COLUMNS = `id, mrn, given_name, family_name, birth_date, sex, phone, email, address, emergency_contact,
   insurance, allergies, conditions, status, version, created_at, updated_at`;
 
-function toPatient(r: PatientRow): Patient {
-  const p: Patient = {
-    id: r.id,
-    mrn: r.mrn,
-    givenName: r.given_name,
-    familyName: r.family_name,
-    birthDate: r.birth_date,
-    sex: r.sex,
-    allergies: r.allergies,
-    conditions: r.conditions,
-    status: r.status,
-    version: r.version,
-    createdAt: r.created_at.toISOString(),
-    updatedAt: r.updated_at.toISOString(),
-  };
-  if (r.phone !== null) p.phone = r.phone;
-  if (r.email !== null) p.email = r.email;
-  if (r.address !== null) p.address = r.address;
-  if (r.emergency_contact !== null) p.emergencyContact = r.emergency_contact;
-  if (r.insurance !== null) p.insurance = r.insurance;
-  return p;
-}
+const toPatient = rowMapper<Patient>(COLUMNS);
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 

@@ -1,14 +1,13 @@
 import type { Patient } from '@hms/contracts';
 import type { RunningService } from '@hms/testkit';
+import { expectProblem, readAllPages } from '@hms/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import { isValidMrn } from '../src/domain/patient.js';
 import {
   PATIENTS,
-  expectProblem,
   newPatient,
   omit,
   putBodyOf,
-  readAllPages,
   register,
   storedRow,
   usePatientService,
@@ -364,12 +363,12 @@ describe('DELETE /api/v1/patients/:id', () => {
 
   it('takes a deactivated patient out of the default list; ?status=inactive shows it', async () => {
     const p = await register(svc, t.writer);
-    const before = await readAllPages(svc, t.writer, PATIENTS);
+    const before = await readAllPages<Patient>(svc, PATIENTS, t.writer);
     expect(before.items.map((x) => x.id)).toContain(p.id);
     expect((await svc.request('DELETE', `${PATIENTS}/${p.id}`, { token: t.writer })).status).toBe(204);
-    const active = await readAllPages(svc, t.writer, PATIENTS);
+    const active = await readAllPages<Patient>(svc, PATIENTS, t.writer);
     expect(active.items.map((x) => x.id)).not.toContain(p.id);
-    const inactive = await readAllPages(svc, t.writer, PATIENTS, { status: 'inactive' });
+    const inactive = await readAllPages<Patient>(svc, PATIENTS, t.writer, { status: 'inactive' });
     expect(inactive.items.find((x) => x.id === p.id)?.status).toBe('inactive');
   });
 

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { Patient, PatientInput } from '@hms/contracts';
-import { startService, type ApiResponse, type RunningService } from '@hms/testkit';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { outboxRows, type OutboxRow, type RunningService } from '@hms/testkit';
+import { postCreated, useService } from '@hms/testkit/vitest';
+import { beforeAll } from 'vitest';
 import { patientService } from '../src/service.js';
 
 export const PATIENTS = '/api/v1/patients';
@@ -44,28 +45,6 @@ export function randomBirthDate(): string {
   return day.toISOString().slice(0, 10);
 }
 
-export interface Page<T = Patient> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  code?: string;
-  instance?: string;
-  errors?: { path: string; message: string }[];
-  [extension: string]: unknown;
-}
-
-export interface OutboxRow {
-  type: string;
-  subject: string;
-  envelope: { type: string; subject: string; data: Record<string, unknown> } & Record<string, unknown>;
-}
-
 export interface Tokens {
   /** receptionist: patients:read and patients:write */
   writer: string;
@@ -87,99 +66,18 @@ export async function tokensFor(svc: RunningService): Promise<Tokens> {
 export function usePatientService(
   ready: (svc: RunningService, tokens: Tokens) => void | Promise<void>,
 ): void {
-  let svc: RunningService | undefined;
+  const svc = useService(patientService);
   beforeAll(async () => {
-    svc = await startService(patientService);
-    await ready(svc, await tokensFor(svc));
-  });
-  afterAll(async () => {
-    await svc?.close();
+    await ready(svc(), await tokensFor(svc()));
   });
 }
 
 /** Registers a patient through the API and fails the test unless it answers 201. */
-export async function register(
-  svc: RunningService,
-  token: string,
-  input: PatientInput = newPatient(),
-): Promise<Patient> {
-  const res = await svc.request<Patient>('POST', PATIENTS, { token, body: input });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body;
-}
+export const register = (svc: RunningService, token: string, input: PatientInput = newPatient()) =>
+  postCreated<Patient>(svc, PATIENTS, token, input);
 
-/** Builds a query string (URLSearchParams encodes `+` and spaces as a browser would). */
-export function qs(params: Record<string, string | number | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
-/** Follows `nextCursor` to the end; fails on a page larger than `limit` or a cycle. */
-export async function readAllPages(
-  svc: RunningService,
-  token: string,
-  path: string,
-  params: Record<string, string | number | undefined> = {},
-): Promise<{ items: Patient[]; pages: number }> {
-  const items: Patient[] = [];
-  const limit = Number(params.limit ?? 100);
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const res = await svc.request<Page>('GET', path + qs({ ...params, limit, cursor }), { token });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.items.length).toBeLessThanOrEqual(limit);
-    if (res.body.nextCursor !== null) expect(res.body.items).toHaveLength(limit);
-    items.push(...res.body.items);
-    cursor = res.body.nextCursor ?? undefined;
-    pages += 1;
-    expect(pages).toBeLessThan(1000);
-  } while (cursor);
-  return { items, pages };
-}
-
-/**
- * Asserts an RFC 9457 problem: the status, `application/problem+json`, `type`, `title` and
- * `status` members, and nothing that looks like a stack trace or SQL.
- */
-export function expectProblem(res: ApiResponse, status: number): Problem {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  const problem = res.body as Problem;
-  expect(typeof problem.type).toBe('string');
-  expect(problem.type).toMatch(/^urn:hms:problem:[a-z-]+$/);
-  expect(typeof problem.title).toBe('string');
-  expect(problem.title.length).toBeGreaterThan(0);
-  expect(problem.status).toBe(status);
-  expect(problem).not.toHaveProperty('stack');
-  const text = JSON.stringify(problem);
-  expect(text).not.toMatch(/\bat .+:\d+:\d+/); // stack frame
-  expect(text).not.toMatch(/\b(SELECT|INSERT|UPDATE|DELETE FROM|relation|syntax error|violates)\b/);
-  return problem;
-}
-
-/** Asserts a 400 validation problem and returns its `errors`, sorted by path for comparison. */
-export function expectValidationErrors(res: ApiResponse): { path: string; message: string }[] {
-  const problem = expectProblem(res, 400);
-  expect(Array.isArray(problem.errors), JSON.stringify(problem)).toBe(true);
-  const errors = problem.errors ?? [];
-  expect(errors.length).toBeGreaterThan(0);
-  for (const e of errors) {
-    expect(typeof e.path).toBe('string');
-    expect(typeof e.message).toBe('string');
-  }
-  return [...errors].sort((a, b) => a.path.localeCompare(b.path));
-}
-
-export async function outboxOf(svc: RunningService, subject: string): Promise<OutboxRow[]> {
-  const { rows } = await svc.db.query<OutboxRow>(
-    'SELECT type, subject, envelope FROM outbox WHERE subject = $1 ORDER BY seq',
-    [subject],
-  );
-  return rows;
-}
+export const outboxOf = (svc: RunningService, subject: string): Promise<OutboxRow[]> =>
+  outboxRows(svc.db, { subject });
 
 /** How many patients and outbox rows the database holds: a rejected request must change neither. */
 export async function counts(svc: RunningService): Promise<{ patients: number; outbox: number }> {

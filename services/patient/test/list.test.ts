@@ -1,16 +1,8 @@
 import type { Patient } from '@hms/contracts';
-import type { RunningService } from '@hms/testkit';
+import { type Page, type RunningService, qs } from '@hms/testkit';
+import { readAllPages } from '@hms/testkit/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  PATIENTS,
-  newPatient,
-  qs,
-  readAllPages,
-  register,
-  usePatientService,
-  type Page,
-  type Tokens,
-} from './helpers.js';
+import { PATIENTS, newPatient, register, usePatientService, type Tokens } from './helpers.js';
 
 let svc: RunningService;
 let t: Tokens;
@@ -21,7 +13,7 @@ usePatientService((s, tokens) => {
 });
 
 const list = (params: Record<string, string | number | undefined> = {}) =>
-  svc.request<Page>('GET', PATIENTS + qs(params), { token: t.reader });
+  svc.request<Page<Patient>>('GET', PATIENTS + qs(params), { token: t.reader });
 
 const ids = (items: Patient[]) => items.map((p) => p.id);
 
@@ -47,7 +39,7 @@ describe('GET /api/v1/patients', () => {
     const expected = ids(all.body.items);
     expect(expected.length).toBeGreaterThanOrEqual(7);
 
-    const paged = await readAllPages(svc, t.reader, PATIENTS, { limit: 3 });
+    const paged = await readAllPages<Patient>(svc, PATIENTS, t.reader, { limit: 3 });
     expect(paged.pages).toBe(Math.ceil(expected.length / 3));
     expect(ids(paged.items)).toEqual(expected);
     expect(new Set(ids(paged.items)).size).toBe(paged.items.length);
@@ -85,7 +77,7 @@ describe('GET /api/v1/patients', () => {
   });
 
   it('answers 20 items when no limit is given', async () => {
-    const { items } = await readAllPages(svc, t.reader, PATIENTS);
+    const { items } = await readAllPages<Patient>(svc, PATIENTS, t.reader);
     for (let i = items.length; i < 21; i++) await register(svc, t.writer);
     const res = await list();
     expect(res.status).toBe(200);
@@ -108,7 +100,7 @@ describe('GET /api/v1/patients', () => {
     });
 
     it('hides inactive (and deceased) patients by default', async () => {
-      const { items } = await readAllPages(svc, t.reader, PATIENTS);
+      const { items } = await readAllPages<Patient>(svc, PATIENTS, t.reader);
       expect(ids(items)).toContain(active.id);
       expect(ids(items)).not.toContain(inactive.id);
       expect(ids(items)).not.toContain(deceased.id);
@@ -116,20 +108,20 @@ describe('GET /api/v1/patients', () => {
     });
 
     it('?status=inactive lists only inactive patients', async () => {
-      const { items } = await readAllPages(svc, t.reader, PATIENTS, { status: 'inactive' });
+      const { items } = await readAllPages<Patient>(svc, PATIENTS, t.reader, { status: 'inactive' });
       expect(ids(items)).toContain(inactive.id);
       expect(ids(items)).not.toContain(active.id);
       expect(items.every((p) => p.status === 'inactive')).toBe(true);
     });
 
     it('?status=deceased lists only deceased patients', async () => {
-      const { items } = await readAllPages(svc, t.reader, PATIENTS, { status: 'deceased' });
+      const { items } = await readAllPages<Patient>(svc, PATIENTS, t.reader, { status: 'deceased' });
       expect(ids(items)).toEqual(expect.arrayContaining([deceased.id]));
       expect(items.every((p) => p.status === 'deceased')).toBe(true);
     });
 
     it('?status=all lists every patient whatever its status, paging across all of them', async () => {
-      const { items } = await readAllPages(svc, t.reader, PATIENTS, { status: 'all', limit: 4 });
+      const { items } = await readAllPages<Patient>(svc, PATIENTS, t.reader, { status: 'all', limit: 4 });
       expect(ids(items)).toEqual(expect.arrayContaining([active.id, inactive.id, deceased.id]));
       expect(new Set(ids(items)).size).toBe(items.length);
       const { rows } = await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM patients');

@@ -1,5 +1,6 @@
 import type { Patient } from '@hms/contracts';
 import type { RunningService } from '@hms/testkit';
+import { readAllPages } from '@hms/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   PATIENTS,
@@ -7,7 +8,6 @@ import {
   newPatient,
   putBodyOf,
   randomBirthDate,
-  readAllPages,
   register,
   usePatientService,
   uniqueWord,
@@ -28,7 +28,8 @@ usePatientService((s, tokens) => {
 });
 
 type Params = Record<string, string | number | undefined>;
-const searchAll = async (params: Params) => (await readAllPages(svc, t.reader, SEARCH, params)).items;
+const searchAll = async (params: Params) =>
+  (await readAllPages<Patient>(svc, SEARCH, t.reader, params)).items;
 const ids = (items: Patient[]) => items.map((p) => p.id);
 const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' };
@@ -198,7 +199,7 @@ describe('name search pages', () => {
         (await register(svc, t.writer, newPatient({ givenName, familyName, birthDate: randomBirthDate() })))
           .id,
       );
-    const whole = await readAllPages(svc, t.reader, SEARCH, { name: `pagina${u}`, limit: 100 });
+    const whole = await readAllPages<Patient>(svc, SEARCH, t.reader, { name: `pagina${u}`, limit: 100 });
     expect(whole.pages).toBe(1);
     expect(new Set(ids(whole.items))).toEqual(created);
     // prefix matches (rank 0) in (family, given, id) order, then the typos (rank 1)
@@ -214,7 +215,7 @@ describe('name search pages', () => {
       `Emil Pagnia${u}`,
     ]);
     for (const limit of [1, 2, 4]) {
-      const paged = await readAllPages(svc, t.reader, SEARCH, { name: `pagina${u}`, limit });
+      const paged = await readAllPages<Patient>(svc, SEARCH, t.reader, { name: `pagina${u}`, limit });
       expect(paged.pages).toBe(Math.ceil(people.length / limit));
       expect(ids(paged.items)).toEqual(ids(whole.items));
     }

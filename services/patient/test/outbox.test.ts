@@ -1,11 +1,11 @@
 import { assertValidEvent, type Patient } from '@hms/contracts';
-import { startService, type RunningService } from '@hms/testkit';
+import { type OutboxRow, type RunningService, startService } from '@hms/testkit';
+import { expectProblem } from '@hms/testkit/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientService } from '../src/service.js';
 import {
   PATIENTS,
   counts,
-  expectProblem,
   newPatient,
   omit,
   outboxOf,
@@ -14,7 +14,6 @@ import {
   storedRow,
   tokensFor,
   uniqueWord,
-  type OutboxRow,
   type Tokens,
 } from './helpers.js';
 

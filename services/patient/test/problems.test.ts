@@ -1,14 +1,13 @@
 import type { Patient } from '@hms/contracts';
-import type { ApiResponse, RunningService } from '@hms/testkit';
+import { type ApiResponse, type RunningService, qs } from '@hms/testkit';
+import { expectProblem } from '@hms/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   SEARCH,
   counts,
-  expectProblem,
   newPatient,
   putBodyOf,
-  qs,
   register,
   usePatientService,
   uniqueWord,

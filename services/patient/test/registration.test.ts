@@ -1,13 +1,12 @@
 import type { Patient } from '@hms/contracts';
-import type { RunningService } from '@hms/testkit';
+import { type RunningService, qs } from '@hms/testkit';
+import { expectProblem } from '@hms/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   counts,
-  expectProblem,
   newPatient,
   outboxOf,
-  qs,
   register,
   usePatientService,
   uniqueWord,

@@ -1,18 +1,16 @@
 import type { Patient } from '@hms/contracts';
-import type { RunningService } from '@hms/testkit';
+import { type Page, type RunningService, qs } from '@hms/testkit';
+import { readAllPages } from '@hms/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   SEARCH,
   newPatient,
-  qs,
   randomBirthDate,
-  readAllPages,
   register,
   usePatientService,
   uniquePhone,
   uniqueWord,
-  type Page,
   type Tokens,
 } from './helpers.js';
 
@@ -25,9 +23,11 @@ usePatientService((s, tokens) => {
 });
 
 type Params = Record<string, string | number | undefined>;
-const search = (params: Params) => svc.request<Page>('GET', SEARCH + qs(params), { token: t.reader });
+const search = (params: Params) =>
+  svc.request<Page<Patient>>('GET', SEARCH + qs(params), { token: t.reader });
 /** Every match, across all pages. */
-const searchAll = async (params: Params) => (await readAllPages(svc, t.reader, SEARCH, params)).items;
+const searchAll = async (params: Params) =>
+  (await readAllPages<Patient>(svc, SEARCH, t.reader, params)).items;
 const ids = (items: Patient[]) => items.map((p) => p.id);
 const capitalize = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
 
@@ -182,7 +182,7 @@ describe('search results', () => {
     expect(first.body.items).toHaveLength(2);
     expect(first.body.nextCursor).not.toBeNull();
 
-    const { items, pages } = await readAllPages(svc, t.reader, SEARCH, { name: family, limit: 2 });
+    const { items, pages } = await readAllPages<Patient>(svc, SEARCH, t.reader, { name: family, limit: 2 });
     expect(pages).toBe(3);
     expect(new Set(ids(items)).size).toBe(5);
     expect(items.map((p) => p.givenName)).toEqual(['Alma', 'Bert', 'Cleo', 'Dora', 'Emil']);

@@ -1,17 +1,15 @@
 import type { Patient } from '@hms/contracts';
-import type { RunningService } from '@hms/testkit';
+import { type RunningService, qs } from '@hms/testkit';
+import { expectProblem, expectValidationErrors } from '@hms/testkit/vitest';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   PATIENTS,
   SEARCH,
   counts,
-  expectProblem,
-  expectValidationErrors,
   newPatient,
   omit,
   outboxOf,
   putBodyOf,
-  qs,
   register,
   storedRow,
   usePatientService,

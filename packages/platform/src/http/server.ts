@@ -295,6 +295,10 @@ export function createHttpServer(opts: HttpServerOptions): App {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const preflightOnly = methods.every((m) => m === 'OPTIONS' || m === 'HEAD');
     const publicPrefix = (opts.publicPrefixes ?? []).some((p) => route.url.startsWith(p));
+    if (cfg?.public && (cfg.permission || cfg.authenticated))
+      throw new Error(
+        `route ${String(route.method)} ${route.url} is public and also needs a token: declare one of them`,
+      );
     if (!cfg?.permission && !cfg?.public && !cfg?.authenticated && !preflightOnly && !publicPrefix) {
       throw new Error(
         `route ${String(route.method)} ${route.url} declares none of permission, authenticated or public`,

@@ -25,9 +25,7 @@ import { ensureClientSecrets } from './secrets.js';
  * The module of every service that exists (IMPLEMENTED_SERVICES in the contracts), imported by
  * its package name, `@hms/<name>`, which exports it as `<name>Service`.
  */
-export async function loadModules(
-  names: readonly string[] = IMPLEMENTED_SERVICES,
-): Promise<ServiceModule[]> {
+export async function loadModules(names: readonly string[] = IMPLEMENTED_SERVICES): Promise<ServiceModule[]> {
   return Promise.all(
     names.map(async (name) => {
       const exported = ((await import(`@hms/${name}`)) as Record<string, unknown>)[`${name}Service`];

@@ -20,6 +20,7 @@ export default defineConfig({
       '@hms/platform': src('./packages/platform/src/index.ts'),
       '@hms/testkit': src('./packages/testkit/src/index.ts'),
       '@hms/testkit/vitest': src('./packages/testkit/src/vitest.ts'),
+      '@hms/scheduling': src('./packages/scheduling/src/index.ts'),
       ...serviceAliases,
     }).map(([name, path]) => ({ find: new RegExp(`^${name}$`), replacement: path })),
   },

@@ -13,6 +13,7 @@ import {
 } from './auth.js';
 import { AccessRecordedV1 } from './access.js';
 import { PatientRegisteredV1, PatientUpdatedV1 } from './patient.js';
+import { StaffOnboardedV1, StaffUpdatedV1 } from './staff.js';
 
 /**
  * The event registry: every event type the platform publishes, with the JSON Schema of its
@@ -29,6 +30,17 @@ export const EVENT_TYPES = {
     producer: 'patient',
     description:
       'A patient record changed (including deactivation); carries the full record and which fields changed.',
+  },
+  'staff.onboarded.v1': {
+    schema: StaffOnboardedV1,
+    producer: 'staff',
+    description: 'A staff member was onboarded; carries the full record, schedule included.',
+  },
+  'staff.updated.v1': {
+    schema: StaffUpdatedV1,
+    producer: 'staff',
+    description:
+      'A staff record changed (schedule and deactivation included); carries the full record and which fields changed.',
   },
   'auth.login-succeeded.v1': {
     schema: AuthLoginSucceededV1,

@@ -8,3 +8,4 @@ export * from './formats.js';
 export * from './patient.js';
 export * from './roles.js';
 export * from './services.js';
+export * from './staff.js';

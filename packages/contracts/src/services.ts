@@ -26,4 +26,9 @@ export type ServiceName = keyof typeof SERVICES;
  * follow the folders, and `apps/embedded/test/registration.test.ts` fails when a folder, a
  * package name, a TypeScript project reference or a launcher dependency disagrees with it.
  */
-export const IMPLEMENTED_SERVICES = ['auth', 'patient', 'gateway'] as const satisfies readonly ServiceName[];
+export const IMPLEMENTED_SERVICES = [
+  'auth',
+  'patient',
+  'staff',
+  'gateway',
+] as const satisfies readonly ServiceName[];

@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { staffService } from './service.js';
+
+await runStandalone(staffService);

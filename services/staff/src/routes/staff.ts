@@ -1,0 +1,271 @@
+import { Type } from '@sinclair/typebox';
+import {
+  Closure,
+  ClosureInput,
+  DateOnly,
+  Page,
+  PageQuery,
+  Problem,
+  Staff,
+  StaffInput,
+  StaffPatch,
+  StaffRole,
+  TimeOff,
+  TimeOffInput,
+  Timestamp,
+  Uuid,
+} from '@hms/contracts';
+import {
+  IdParams,
+  IfMatchHeader,
+  ProblemResponses,
+  callerOf,
+  ifMatchOptional,
+  ifMatchRequired,
+  withETag,
+  type App,
+} from '@hms/platform';
+import * as staff from '../staff.js';
+
+const errors = ProblemResponses;
+const STAFF = '/api/v1/staff';
+/** find-my-way prefers a static segment to a parameter: `/staff/closures` never reaches `/staff/:id`. */
+const CLOSURES = `${STAFF}/closures`;
+
+/** HTTP edge of the Staff service: schema + one call into the use cases per route (STYLE.md §2). */
+export function staffRoutes(app: App, ctx: staff.StaffContext): void {
+  const tags = ['staff'];
+
+  app.get(
+    STAFF,
+    {
+      config: { permission: 'staff:read' },
+      schema: {
+        tags,
+        summary: 'List staff members, filtered by role, department, specialty and whether active',
+        querystring: Type.Object(
+          {
+            role: Type.Optional(StaffRole),
+            department: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            specialty: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+            active: Type.Optional(Type.Boolean()),
+            ...PageQuery,
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Staff), ...errors },
+      },
+    },
+    (request) => staff.listStaff(ctx, callerOf(request), request.query),
+  );
+
+  app.post(
+    STAFF,
+    {
+      config: { permission: 'staff:write', idempotent: true },
+      schema: {
+        tags,
+        summary: 'Onboard a staff member (weekly hours in their IANA time zone; Idempotency-Key accepted)',
+        body: StaffInput,
+        response: { 201: Staff, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const s = await staff.onboardStaff(ctx, callerOf(request), request.body);
+      return withETag(reply.code(201).header('location', `${STAFF}/${s.id}`), s.version).send(s);
+    },
+  );
+
+  app.get(
+    `${STAFF}/:id`,
+    {
+      config: { permission: 'staff:read' },
+      schema: { tags, summary: 'Get a staff member', params: IdParams, response: { 200: Staff, ...errors } },
+    },
+    async (request, reply) => {
+      const s = await staff.getStaff(ctx, callerOf(request), request.params.id);
+      return withETag(reply, s.version).send(s);
+    },
+  );
+
+  app.put(
+    `${STAFF}/:id`,
+    {
+      config: { permission: 'staff:write' },
+      schema: {
+        tags,
+        summary: 'Replace a staff record (If-Match required)',
+        params: IdParams,
+        headers: IfMatchHeader,
+        body: StaffInput,
+        response: { 200: Staff, ...errors, 412: Problem, 428: Problem },
+      },
+    },
+    async (request, reply) => {
+      const s = await staff.replaceStaff(
+        ctx,
+        callerOf(request),
+        request.params.id,
+        request.body,
+        ifMatchRequired(request),
+      );
+      return withETag(reply, s.version).send(s);
+    },
+  );
+
+  app.patch(
+    `${STAFF}/:id`,
+    {
+      config: { permission: 'staff:write' },
+      schema: {
+        tags,
+        summary: 'Change some fields (JSON merge patch; If-Match optional)',
+        params: IdParams,
+        headers: IfMatchHeader,
+        body: StaffPatch,
+        response: { 200: Staff, ...errors, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      const s = await staff.patchStaff(
+        ctx,
+        callerOf(request),
+        request.params.id,
+        request.body,
+        ifMatchOptional(request),
+      );
+      return withETag(reply, s.version).send(s);
+    },
+  );
+
+  app.delete(
+    `${STAFF}/:id`,
+    {
+      config: { permission: 'staff:write' },
+      schema: {
+        tags,
+        summary: 'Deactivate a staff member (the record is retained; If-Match optional)',
+        params: IdParams,
+        headers: IfMatchHeader,
+        response: { 204: Type.Null(), ...errors, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      const s = await staff.deactivateStaff(
+        ctx,
+        callerOf(request),
+        request.params.id,
+        ifMatchOptional(request),
+      );
+      return withETag(reply.code(204), s.version).send(null);
+    },
+  );
+
+  // ---- time off
+
+  app.post(
+    `${STAFF}/:id/time-off`,
+    {
+      config: { permission: 'staff:write', idempotent: true },
+      schema: {
+        tags,
+        summary: 'Record time off of a staff member (start and end instants, RFC 3339 UTC)',
+        params: IdParams,
+        body: TimeOffInput,
+        response: { 201: TimeOff, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const t = await staff.addTimeOff(ctx, callerOf(request), request.params.id, request.body);
+      return reply.code(201).header('location', `${STAFF}/${t.staffId}/time-off/${t.id}`).send(t);
+    },
+  );
+
+  app.get(
+    `${STAFF}/:id/time-off`,
+    {
+      config: { permission: 'staff:read' },
+      schema: {
+        tags,
+        summary: 'List time off of a staff member in start order (overlapping from–to when given)',
+        params: IdParams,
+        querystring: Type.Object(
+          { from: Type.Optional(Timestamp), to: Type.Optional(Timestamp), ...PageQuery },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(TimeOff), ...errors },
+      },
+    },
+    (request) => staff.listTimeOff(ctx, callerOf(request), request.params.id, request.query),
+  );
+
+  app.delete(
+    `${STAFF}/:id/time-off/:timeOffId`,
+    {
+      config: { permission: 'staff:write' },
+      schema: {
+        tags,
+        summary: 'Delete time off of a staff member',
+        params: Type.Object({ id: Uuid, timeOffId: Uuid }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await staff.removeTimeOff(ctx, callerOf(request), request.params.id, request.params.timeOffId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  // ---- facility closures
+
+  app.post(
+    CLOSURES,
+    {
+      config: { permission: 'staff:write', idempotent: true },
+      schema: {
+        tags,
+        summary: "Close the facility on a date (in the facility's time zone) for everyone",
+        body: ClosureInput,
+        response: { 201: Closure, ...errors, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const c = await staff.addClosure(ctx, callerOf(request), request.body);
+      return reply.code(201).header('location', `${CLOSURES}/${c.date}`).send(c);
+    },
+  );
+
+  app.get(
+    CLOSURES,
+    {
+      config: { permission: 'staff:read' },
+      schema: {
+        tags,
+        summary: 'List facility closures in date order (from–to inclusive when given)',
+        querystring: Type.Object(
+          { from: Type.Optional(DateOnly), to: Type.Optional(DateOnly), ...PageQuery },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Closure), ...errors },
+      },
+    },
+    (request) => staff.listClosures(ctx, callerOf(request), request.query),
+  );
+
+  app.delete(
+    `${CLOSURES}/:date`,
+    {
+      config: { permission: 'staff:write' },
+      schema: {
+        tags,
+        summary: 'Reopen the facility on a date',
+        params: Type.Object({ date: DateOnly }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      await staff.removeClosure(ctx, callerOf(request), request.params.date);
+      return reply.code(204).send(null);
+    },
+  );
+}

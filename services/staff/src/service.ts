@@ -1,0 +1,14 @@
+import { readMigrations, type ServiceModule } from '@hms/platform';
+import { StaffErrors } from './errors.js';
+import { staffRoutes } from './routes/staff.js';
+
+/** The Staff service: people, working time, availability and assignments (DOMAIN.md "Staff"). */
+export const staffService: ServiceModule = {
+  name: 'staff',
+  description: 'Staff, working hours, time off, availability and assignments',
+  migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'staff'),
+  errors: StaffErrors,
+  setup(app, deps) {
+    staffRoutes(app, { db: deps.db, clock: deps.clock, facility: deps.facility });
+  },
+};

@@ -1,0 +1,97 @@
+import type { Staff, StaffInput } from '@hms/contracts';
+import { outboxRows, type OutboxRow, type RunningService } from '@hms/testkit';
+import { postCreated, useService, type StartServiceOptions } from '@hms/testkit/vitest';
+import { beforeAll } from 'vitest';
+import { staffService } from '../src/service.js';
+
+export const STAFF = '/api/v1/staff';
+export const CLOSURES = '/api/v1/staff/closures';
+export const MERGE_PATCH = { 'content-type': 'application/merge-patch+json' };
+
+let n = 0;
+/** A valid onboarding with a unique name and department, so a list test sees only its own staff. */
+export function newStaff(overrides: Partial<StaffInput> = {}): StaffInput {
+  n += 1;
+  return {
+    givenName: `Grace${n}`,
+    familyName: `Hopper${Date.now().toString(36)}${n}`,
+    role: 'physician',
+    department: 'Cardiology',
+    specialties: ['cardiology', 'echocardiography'],
+    licenseNumber: `GMC-${100000 + n}`,
+    email: `grace${n}@example.org`,
+    phone: '+44 20 7946 0958',
+    timezone: 'Europe/London',
+    weeklyHours: [
+      { day: 'mon', start: '09:00', end: '17:00' },
+      { day: 'tue', start: '21:00', end: '03:00' },
+    ],
+    overrides: [{ date: '2026-12-24', shifts: [] }],
+    ...overrides,
+  };
+}
+
+export interface Tokens {
+  /** manager: staff:read and staff:write */
+  writer: string;
+  /** physician: staff:read only */
+  reader: string;
+}
+
+export async function tokensFor(svc: RunningService): Promise<Tokens> {
+  return {
+    writer: await svc.keys.mint({ roles: ['manager'] }),
+    reader: await svc.keys.mint({ roles: ['physician'] }),
+  };
+}
+
+/** Starts the Staff service for this test file and hands it and a token per role to `ready`. */
+export function useStaffService(
+  ready: (svc: RunningService, tokens: Tokens) => void | Promise<void>,
+  opts: StartServiceOptions = {},
+): void {
+  const svc = useService(staffService, opts);
+  beforeAll(async () => {
+    await ready(svc(), await tokensFor(svc()));
+  });
+}
+
+/** Onboards a staff member through the API and fails the test unless it answers 201. */
+export const onboard = (svc: RunningService, token: string, input: StaffInput = newStaff()) =>
+  postCreated<Staff>(svc, STAFF, token, input);
+
+export const outboxOf = (svc: RunningService, subject: string): Promise<OutboxRow[]> =>
+  outboxRows(svc.db, { subject });
+
+/** What the database holds: a refused request must change none of it. */
+export async function counts(
+  svc: RunningService,
+): Promise<{ staff: number; timeOff: number; closures: number; outbox: number }> {
+  const { rows } = await svc.db.query<{ staff: number; timeOff: number; closures: number; outbox: number }>(
+    `SELECT (SELECT count(*) FROM staff)::int AS staff, (SELECT count(*) FROM time_off)::int AS "timeOff",
+            (SELECT count(*) FROM closures)::int AS closures, (SELECT count(*) FROM outbox)::int AS outbox`,
+  );
+  const row = rows[0];
+  if (!row) throw new Error('no counts');
+  return row;
+}
+
+/** The stored row of a staff member as the database has it (not as the API answers). */
+export async function storedRow(
+  svc: RunningService,
+  id: string,
+): Promise<{ version: number; active: boolean; given_name: string; timezone: string } | undefined> {
+  const { rows } = await svc.db.query<{
+    version: number;
+    active: boolean;
+    given_name: string;
+    timezone: string;
+  }>('SELECT version, active, given_name, timezone FROM staff WHERE id = $1', [id]);
+  return rows[0];
+}
+
+/** The writable part of a staff member as answered by the API, i.e. a PUT body that changes nothing. */
+export function putBodyOf(s: Staff): StaffInput {
+  const drop = new Set(['id', 'version', 'createdAt', 'updatedAt']);
+  return Object.fromEntries(Object.entries(s).filter(([k]) => !drop.has(k))) as StaffInput;
+}

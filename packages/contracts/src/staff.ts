@@ -198,3 +198,21 @@ export const StaffUpdatedV1 = Type.Object(
   },
   { additionalProperties: false, $id: 'staff.updated.v1' },
 );
+
+/** A staff member's free time in a range: working time − closures − time off − bookings. */
+export const StaffAvailability = Type.Object(
+  {
+    staffId: Uuid,
+    timezone: Type.String({ description: "the staff member's IANA time zone" }),
+    from: Timestamp,
+    to: Timestamp,
+    intervals: Type.Array(
+      Type.Object({ start: Timestamp, end: Timestamp }, { additionalProperties: false }),
+      {
+        description: 'free intervals, sorted, half-open [start, end), in UTC',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type StaffAvailability = Static<typeof StaffAvailability>;

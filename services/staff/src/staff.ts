@@ -38,12 +38,12 @@ export interface StaffContext {
 }
 
 /** The guard checked the route's permission already; a use case says what it needs itself too. */
-function authorize(caller: Caller, permission: Permission): void {
+export function authorize(caller: Caller, permission: Permission): void {
   if (!caller.permissions.has(permission))
     throw CommonErrors.forbidden(`requires the ${permission} permission`);
 }
 
-function invalid(problems: FieldProblem[]): never {
+export function invalid(problems: FieldProblem[]): never {
   throw CommonErrors.validation_failed('one or more fields are not valid', { errors: problems });
 }
 
@@ -158,7 +158,7 @@ export async function listStaff(ctx: StaffContext, caller: Caller, q: StaffQuery
 
 // ---- time off
 
-async function existingStaff(ctx: StaffContext, id: string): Promise<Staff> {
+export async function existingStaff(ctx: StaffContext, id: string): Promise<Staff> {
   const staff = await store.getStaff(ctx.db, id);
   if (!staff) throw StaffErrors.staff_not_found();
   return staff;

@@ -7,6 +7,7 @@ import {
   PageQuery,
   Problem,
   Staff,
+  StaffAvailability,
   StaffInput,
   StaffPatch,
   StaffRole,
@@ -25,6 +26,7 @@ import {
   withETag,
   type App,
 } from '@hms/platform';
+import { staffAvailability } from '../availability.js';
 import * as staff from '../staff.js';
 
 const errors = ProblemResponses;
@@ -197,6 +199,22 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       },
     },
     (request) => staff.listTimeOff(ctx, callerOf(request), request.params.id, request.query),
+  );
+
+  app.get(
+    `${STAFF}/:id/availability`,
+    {
+      config: { permission: 'staff:read' },
+      schema: {
+        tags,
+        summary:
+          'Free intervals of a staff member in [from, to) (at most 31 days): working time in their time zone minus closures, time off and bookings',
+        params: IdParams,
+        querystring: Type.Object({ from: Timestamp, to: Timestamp }, { additionalProperties: false }),
+        response: { 200: StaffAvailability, ...errors },
+      },
+    },
+    (request) => staffAvailability(ctx, callerOf(request), request.params.id, request.query),
   );
 
   app.delete(

@@ -39,3 +39,4 @@ export * from './http/routes.js';
 export * from './events/local-copy.js';
 export * from './events/access.js';
 export * from './db/rows.js';
+export * from './db/versioned.js';

@@ -1,4 +1,4 @@
-import { rowMapper, type Queryable } from '@hms/platform';
+import { rowMapper, sqlParams, type Queryable } from '@hms/platform';
 import type { Managed } from './domain/user.js';
 import type { User } from './schemas.js';
 
@@ -129,12 +129,8 @@ export async function listUsers(
     limit: number;
   },
 ): Promise<User[]> {
-  const params: unknown[] = [];
+  const { params, bind: p } = sqlParams();
   const where: string[] = ['TRUE'];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
   if (opts.status) where.push(`status = ${p(opts.status)}`);
   if (opts.role) where.push(`roles @> ${p(JSON.stringify([opts.role]))}::jsonb`);
   if (opts.after) where.push(`id > ${p(opts.after)}`);

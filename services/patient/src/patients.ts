@@ -2,7 +2,7 @@ import type { Patient, PatientInput, PatientPatch } from '@hms/contracts';
 import {
   CommonErrors,
   appendToOutbox,
-  checkVersion,
+  changeVersioned,
   decodeCursor,
   isUuid,
   toPage,
@@ -78,26 +78,23 @@ export async function getPatient(db: Db, id: string): Promise<Patient> {
  * Writes a new state of a patient when it differs from the stored one: version + 1 and a
  * `patient.updated.v1` naming the changed fields. No change, no new version, no event.
  */
-async function change(
+function change(
   db: Db,
   id: string,
   expected: number | '*' | undefined,
   next: (current: Patient) => PatientInput,
 ): Promise<Patient> {
-  return db.transaction(async (tx) => {
-    const current = await store.getPatient(tx, id, true);
-    if (!current) throw PatientErrors.patient_not_found();
-    if (expected !== undefined) checkVersion(expected, current.version);
-    const input = assertValid(next(current));
-    const changed = changedFields(current, input);
-    if (changed.length === 0) return current;
-    const patient = await store.updatePatient(tx, id, input, input.status ?? current.status);
-    await appendToOutbox(tx, SOURCE, {
+  return changeVersioned(db, SOURCE, expected, {
+    load: (tx) => store.getPatient(tx, id, true),
+    notFound: () => PatientErrors.patient_not_found(),
+    next: (current) => assertValid(next(current)),
+    changedFields,
+    save: (tx, input, current) => store.updatePatient(tx, id, input, input.status ?? current.status),
+    event: (patient, changed) => ({
       type: 'patient.updated.v1',
       subject: id,
       data: { patient, changedFields: changed },
-    });
-    return patient;
+    }),
   });
 }
 

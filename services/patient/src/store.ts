@@ -1,5 +1,5 @@
 import type { Patient, PatientInput } from '@hms/contracts';
-import { rowMapper, type Queryable } from '@hms/platform';
+import { rowMapper, sqlParams, type Queryable } from '@hms/platform';
 
 /** The only module of the Patient service that speaks SQL (STYLE.md §5). */
 
@@ -115,18 +115,6 @@ export async function updatePatient(
 
 export type StatusFilter = Patient['status'] | 'all';
 
-/** Collects parameters: `bind(v)` appends `v` and answers its placeholder (`$n`). */
-function binder(): { params: unknown[]; bind: (v: unknown) => string } {
-  const params: unknown[] = [];
-  return {
-    params,
-    bind: (v) => {
-      params.push(v);
-      return `$${params.length}`;
-    },
-  };
-}
-
 function statusClause(status: StatusFilter, bind: (v: unknown) => string): string {
   return status === 'all' ? 'TRUE' : `status = ${bind(status)}`;
 }
@@ -136,7 +124,7 @@ export async function listPatients(
   db: Queryable,
   opts: { status: StatusFilter; after?: string | undefined; limit: number },
 ): Promise<Patient[]> {
-  const { params, bind } = binder();
+  const { params, bind } = sqlParams();
   const where = [statusClause(opts.status, bind)];
   if (opts.after) where.push(`id > ${bind(opts.after)}`);
   const { rows } = await db.query<PatientRow>(
@@ -199,7 +187,7 @@ export async function searchPatients(
  * query through their own indexes; the name words, if any, only filter and rank what they find.
  */
 function criteriaSearchSql(c: SearchCriteria, opts: SearchOptions): { sql: string; params: unknown[] } {
-  const { params, bind } = binder();
+  const { params, bind } = sqlParams();
   const where: string[] = [statusClause(c.status, bind)];
   const rankTerms: string[] = [];
   for (const token of c.nameTokens) {
@@ -256,7 +244,7 @@ function nameSearchSql(
   status: StatusFilter,
   opts: SearchOptions,
 ): { sql: string; params: unknown[] } {
-  const { params, bind } = binder();
+  const { params, bind } = sqlParams();
   const inSet = (col: string, set: string) => `${col} IN (SELECT fold FROM ${set})`;
   const notInSet = (col: string, set: string) => `${col} NOT IN (SELECT fold FROM ${set})`;
   const ctes = words.map(

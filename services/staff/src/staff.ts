@@ -11,7 +11,7 @@ import type {
 import {
   CommonErrors,
   appendToOutbox,
-  checkVersion,
+  changeVersioned,
   decodeCursor,
   isUuid,
   toPage,
@@ -75,26 +75,23 @@ export async function getStaff(ctx: StaffContext, caller: Caller, id: string): P
  * Writes a new state of a staff member when it differs from the stored one: version + 1 and a
  * `staff.updated.v1` naming the changed fields. No change, no new version, no event.
  */
-async function change(
+function change(
   ctx: StaffContext,
   id: string,
   expected: number | '*' | undefined,
   next: (current: Staff) => StaffInput,
 ): Promise<Staff> {
-  return ctx.db.transaction(async (tx) => {
-    const current = await store.getStaff(tx, id, true);
-    if (!current) throw StaffErrors.staff_not_found();
-    if (expected !== undefined) checkVersion(expected, current.version);
-    const input = assertValid(next(current));
-    const changed = changedFields(current, input);
-    if (changed.length === 0) return current;
-    const staff = await store.updateStaff(tx, id, input, ctx.clock.now());
-    await appendToOutbox(tx, SOURCE, {
+  return changeVersioned(ctx.db, SOURCE, expected, {
+    load: (tx) => store.getStaff(tx, id, true),
+    notFound: () => StaffErrors.staff_not_found(),
+    next: (current) => assertValid(next(current)),
+    changedFields,
+    save: (tx, input) => store.updateStaff(tx, id, input, ctx.clock.now()),
+    event: (staff, changed) => ({
       type: 'staff.updated.v1',
       subject: id,
       data: { staff, changedFields: changed },
-    });
-    return staff;
+    }),
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Closure, Staff, StaffInput, StaffRole, TimeOff } from '@hms/contracts';
-import { rowMapper, type Queryable } from '@hms/platform';
+import { rowMapper, sqlParams, type Queryable } from '@hms/platform';
 
 /** The only module of the Staff service that speaks SQL (STYLE.md §5). */
 
@@ -65,25 +65,13 @@ export interface StaffFilter {
   active?: boolean | undefined;
 }
 
-/** Collects parameters: `bind(v)` appends `v` and answers its placeholder (`$n`). */
-function binder(): { params: unknown[]; bind: (v: unknown) => string } {
-  const params: unknown[] = [];
-  return {
-    params,
-    bind: (v) => {
-      params.push(v);
-      return `$${params.length}`;
-    },
-  };
-}
-
 /** Lists in id order (UUIDv7: onboarding order), filtered, keyset-paged. */
 export async function listStaff(
   db: Queryable,
   filter: StaffFilter,
   page: { after?: string | undefined; limit: number },
 ): Promise<Staff[]> {
-  const { params, bind } = binder();
+  const { params, bind } = sqlParams();
   const where = ['TRUE'];
   if (filter.role !== undefined) where.push(`role = ${bind(filter.role)}`);
   if (filter.department !== undefined) where.push(`department = ${bind(filter.department)}`);
@@ -126,7 +114,7 @@ export async function listTimeOff(
     limit: number;
   },
 ): Promise<TimeOff[]> {
-  const { params, bind } = binder();
+  const { params, bind } = sqlParams();
   const where = [`staff_id = ${bind(staffId)}`];
   if (opts.from) where.push(`ends_at > ${bind(opts.from)}`);
   if (opts.to) where.push(`starts_at < ${bind(opts.to)}`);
@@ -171,7 +159,7 @@ export async function listClosures(
   db: Queryable,
   opts: { from?: string | undefined; to?: string | undefined; after?: string | undefined; limit: number },
 ): Promise<Omit<Closure, 'timezone'>[]> {
-  const { params, bind } = binder();
+  const { params, bind } = sqlParams();
   const where = ['TRUE'];
   if (opts.from) where.push(`date >= ${bind(opts.from)}`);
   if (opts.to) where.push(`date <= ${bind(opts.to)}`);

@@ -51,6 +51,7 @@ describe('the guard on every route', () => {
         `POST ${STAFF}/:id/time-off`,
         `GET ${STAFF}/:id/time-off`,
         `DELETE ${STAFF}/:id/time-off/:timeOffId`,
+        `GET ${STAFF}/:id/availability`,
         `POST ${CLOSURES}`,
         `GET ${CLOSURES}`,
         `DELETE ${CLOSURES}/:date`,

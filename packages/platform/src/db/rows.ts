@@ -21,3 +21,15 @@ export function rowMapper<T>(columns: string): (row: object) => T {
     return out as T;
   };
 }
+
+/** Collects a query's parameters: `bind(v)` appends `v` and answers its placeholder (`$n`). */
+export function sqlParams(): { params: unknown[]; bind: (v: unknown) => string } {
+  const params: unknown[] = [];
+  return {
+    params,
+    bind: (v) => {
+      params.push(v);
+      return `$${params.length}`;
+    },
+  };
+}

@@ -282,6 +282,9 @@ async function closeInReverse(steps: (() => Promise<void>)[]): Promise<void> {
     throw failure instanceof Error ? failure : new Error('closing failed', { cause: failure });
 }
 
+/** What a standalone service cannot run without (nothing is handed in: every adapter is made). */
+const STANDALONE_REQUIRED = ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL', 'JWKS_URL'] as const;
+
 /**
  * Runs one service as its own process against real infrastructure (cluster mode): configuration
  * from the environment (a bad or missing key ends the process with EX_CONFIG, naming it),
@@ -291,6 +294,12 @@ export async function runStandalone(mod: ServiceModule, env: NodeJS.ProcessEnv =
   let running: RunningModule;
   try {
     const cfg = loadConfig(ModuleConfig, env);
+    // standalone, every adapter comes from configuration: name every missing key at once
+    const missing = STANDALONE_REQUIRED.filter((key) => cfg[key] === undefined);
+    if (missing.length > 0)
+      throw new ConfigError(
+        missing.map((key) => `${key}: is required — ${ModuleConfig.properties[key].description ?? ''}`),
+      );
     const logger = createLogger(mod.name, cfg.LOG_LEVEL);
     if (startTracing(mod.name, env)) logger.info('tracing exported over OTLP');
     running = await startModule(mod, { env, logger });

@@ -83,3 +83,19 @@ export async function readAllPages<T = unknown>(
   } while (cursor);
   return { items, pages };
 }
+
+/**
+ * Starts a module for this test file, as `useService` does, and once it is up hands `ready` the
+ * running service and what `prepare` makes for it (a token per role, seed data).
+ */
+export function useServiceWith<T>(
+  mod: ServiceModule,
+  prepare: (svc: RunningService) => Promise<T>,
+  ready: (svc: RunningService, prepared: T) => void | Promise<void>,
+  opts: StartServiceOptions & { startTimeoutMs?: number } = {},
+): void {
+  const svc = useService(mod, opts);
+  beforeAll(async () => {
+    await ready(svc(), await prepare(svc()));
+  });
+}

@@ -1,8 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Patient, PatientInput } from '@hms/contracts';
 import { outboxRows, type OutboxRow, type RunningService } from '@hms/testkit';
-import { postCreated, useService } from '@hms/testkit/vitest';
-import { beforeAll } from 'vitest';
+import { postCreated, useServiceWith } from '@hms/testkit/vitest';
 import { patientService } from '../src/service.js';
 
 export const PATIENTS = '/api/v1/patients';
@@ -66,10 +65,7 @@ export async function tokensFor(svc: RunningService): Promise<Tokens> {
 export function usePatientService(
   ready: (svc: RunningService, tokens: Tokens) => void | Promise<void>,
 ): void {
-  const svc = useService(patientService);
-  beforeAll(async () => {
-    await ready(svc(), await tokensFor(svc()));
-  });
+  useServiceWith(patientService, tokensFor, ready);
 }
 
 /** Registers a patient through the API and fails the test unless it answers 201. */

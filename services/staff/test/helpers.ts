@@ -1,7 +1,6 @@
 import type { Staff, StaffInput } from '@hms/contracts';
 import { outboxRows, type OutboxRow, type RunningService } from '@hms/testkit';
-import { postCreated, useService, type StartServiceOptions } from '@hms/testkit/vitest';
-import { beforeAll } from 'vitest';
+import { postCreated, useServiceWith, type StartServiceOptions } from '@hms/testkit/vitest';
 import { staffService } from '../src/service.js';
 
 export const STAFF = '/api/v1/staff';
@@ -50,10 +49,7 @@ export function useStaffService(
   ready: (svc: RunningService, tokens: Tokens) => void | Promise<void>,
   opts: StartServiceOptions = {},
 ): void {
-  const svc = useService(staffService, opts);
-  beforeAll(async () => {
-    await ready(svc(), await tokensFor(svc()));
-  });
+  useServiceWith(staffService, tokensFor, ready, opts);
 }
 
 /** Onboards a staff member through the API and fails the test unless it answers 201. */

@@ -13,7 +13,15 @@ import {
 } from './auth.js';
 import { AccessRecordedV1 } from './access.js';
 import { PatientRegisteredV1, PatientUpdatedV1 } from './patient.js';
-import { StaffOnboardedV1, StaffUpdatedV1 } from './staff.js';
+import {
+  StaffClosureAddedV1,
+  StaffClosureRemovedV1,
+  StaffOnboardedV1,
+  StaffTimeOffRecordedV1,
+  StaffTimeOffRemovedV1,
+  StaffUpdatedV1,
+} from './staff.js';
+import { AppointmentCancelledV1, AppointmentCreatedV1, AppointmentUpdatedV1 } from './appointment.js';
 
 /**
  * The event registry: every event type the platform publishes, with the JSON Schema of its
@@ -41,6 +49,44 @@ export const EVENT_TYPES = {
     producer: 'staff',
     description:
       'A staff record changed (schedule and deactivation included); carries the full record and which fields changed.',
+  },
+  'staff.time-off-recorded.v1': {
+    schema: StaffTimeOffRecordedV1,
+    producer: 'staff',
+    description: 'Time off of a staff member was recorded (immutable; removed by its own event).',
+  },
+  'staff.time-off-removed.v1': {
+    schema: StaffTimeOffRemovedV1,
+    producer: 'staff',
+    description: 'Time off of a staff member was deleted.',
+  },
+  'staff.closure-added.v1': {
+    schema: StaffClosureAddedV1,
+    producer: 'staff',
+    description: "The facility is closed on a date (in the facility's time zone), for everyone.",
+  },
+  'staff.closure-removed.v1': {
+    schema: StaffClosureRemovedV1,
+    producer: 'staff',
+    description: 'A facility closure was deleted (the facility reopens on that date).',
+  },
+  'appointment.created.v1': {
+    schema: AppointmentCreatedV1,
+    producer: 'appointment',
+    description:
+      'An appointment was booked (one event per occurrence of a series, each with its seriesId); carries the whole appointment with its version.',
+  },
+  'appointment.updated.v1': {
+    schema: AppointmentUpdatedV1,
+    producer: 'appointment',
+    description:
+      'An appointment was rescheduled (same id; the previous slot in the event and its history), changed, checked in, completed or marked no-show.',
+  },
+  'appointment.cancelled.v1': {
+    schema: AppointmentCancelledV1,
+    producer: 'appointment',
+    description:
+      "An appointment was cancelled (scope 'following': one event per occurrence cancelled with it).",
   },
   'auth.login-succeeded.v1': {
     schema: AuthLoginSucceededV1,

@@ -1,6 +1,7 @@
 import './formats.js';
 
 export * from './access.js';
+export * from './appointment.js';
 export * from './auth.js';
 export * from './common.js';
 export * from './events.js';

@@ -178,6 +178,7 @@ export type ClosureInput = Static<typeof ClosureInput>;
 
 export const Closure = Type.Object(
   {
+    id: Uuid,
     date: DateOnly,
     name: Type.String(),
     timezone: Type.String({ description: "the facility's time zone the date is in" }),
@@ -216,3 +217,37 @@ export const StaffAvailability = Type.Object(
   { additionalProperties: false },
 );
 export type StaffAvailability = Static<typeof StaffAvailability>;
+
+export const StaffTimeOffRecordedV1 = Type.Object(
+  { timeOff: TimeOff },
+  { additionalProperties: false, $id: 'staff.time-off-recorded.v1' },
+);
+export const StaffTimeOffRemovedV1 = Type.Object(
+  { timeOff: TimeOff },
+  { additionalProperties: false, $id: 'staff.time-off-removed.v1' },
+);
+export const StaffClosureAddedV1 = Type.Object(
+  { closure: Closure },
+  { additionalProperties: false, $id: 'staff.closure-added.v1' },
+);
+export const StaffClosureRemovedV1 = Type.Object(
+  { closure: Closure },
+  { additionalProperties: false, $id: 'staff.closure-removed.v1' },
+);
+
+/** A staff member's appointment as Staff keeps it from appointment events. */
+export const Assignment = Type.Object(
+  {
+    appointmentId: Uuid,
+    staffId: Uuid,
+    patientId: Uuid,
+    type: Type.String(),
+    start: Timestamp,
+    end: Timestamp,
+    status: Type.String({ description: 'the appointment status, as of `version`' }),
+    seriesId: Type.Optional(Uuid),
+    version: Type.Integer({ minimum: 1, description: "the appointment's version this copy holds" }),
+  },
+  { additionalProperties: false, $id: 'Assignment' },
+);
+export type Assignment = Static<typeof Assignment>;

@@ -20,3 +20,11 @@ export { localInstant, type LocalDate } from './local-time.js';
 export { closureIntervals, shiftInterval, workingIntervals } from './schedule.js';
 export { availability, bookingBusy, type AvailabilityInput } from './availability.js';
 export { isValidSchedule } from './validate.js';
+export { openTime, slotRuleBroken, findSlots, type SlotQuery, type WorkingTime } from './slots.js';
+export {
+  MAX_OCCURRENCES,
+  checkRecurrence,
+  occurrenceDate,
+  occurrences,
+  type RecurrenceRule,
+} from './recurrence.js';

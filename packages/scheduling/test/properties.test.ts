@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import {
   availability,
+  covers,
+  findSlots,
+  openTime,
   intersect,
   merge,
   subtract,
@@ -194,6 +197,42 @@ describe('availability properties (seeded random schedules across DST in 7 zones
         ...workingIntervals(schedule, { start: cut, end: range.end }),
       ]);
       expect(parts).toEqual(whole);
+    }
+  });
+});
+
+describe('slot finder properties', () => {
+  test('offers exactly the grid points a brute-force check accepts: inside open time, clear of every busy span', () => {
+    const r = rng(5);
+    for (let c = 0; c < 120; c++) {
+      const { schedule, range, timeOff, bookings } = randomCase(r);
+      const q = {
+        range,
+        durationMin: (1 + Math.floor(r() * 8)) * 15,
+        bufferBeforeMin: Math.floor(r() * 3) * 5,
+        bufferAfterMin: Math.floor(r() * 3) * 5,
+        gridMin: r() < 0.5 ? 15 : 30,
+      };
+      const slots = findSlots({ schedule, closures: [], timeOff, bookings }, q).map((s) => s.start);
+      const grid = q.gridMin * 60_000;
+      // open time (working − time off) is checked on its own above; here: the grid and the buffers
+      const open = openTime(
+        { schedule, closures: [], timeOff },
+        { start: range.start - DAY_MS, end: range.end + DAY_MS },
+      );
+      const expected: number[] = [];
+      for (let t = Math.ceil(range.start / grid) * grid; t < range.end; t += grid) {
+        const slot = { start: t, end: t + q.durationMin * 60_000 };
+        if (!covers(open, slot)) continue;
+        const spanStart = t - q.bufferBeforeMin * 60_000;
+        const spanEnd = slot.end + q.bufferAfterMin * 60_000;
+        const clash = bookings.some(
+          (b) =>
+            b.start - b.bufferBeforeMin * 60_000 < spanEnd && spanStart < b.end + b.bufferAfterMin * 60_000,
+        );
+        if (!clash) expected.push(t);
+      }
+      expect(slots, `case ${c}`).toEqual(expected);
     }
   });
 });

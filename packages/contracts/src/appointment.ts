@@ -98,7 +98,7 @@ export const Appointment = Type.Object(
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
-  { additionalProperties: false, $id: 'Appointment' },
+  { additionalProperties: false },
 );
 export type Appointment = Static<typeof Appointment>;
 

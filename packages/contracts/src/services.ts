@@ -30,5 +30,6 @@ export const IMPLEMENTED_SERVICES = [
   'auth',
   'patient',
   'staff',
+  'appointment',
   'gateway',
 ] as const satisfies readonly ServiceName[];

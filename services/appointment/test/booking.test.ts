@@ -80,7 +80,7 @@ describe('booking', () => {
       recurrence: { frequency: 'weekly' },
     });
     expectProblem(res, 400);
-    expect((res.body as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual([
+    expect((res.body as unknown as { errors: { path: string }[] }).errors.map((e) => e.path).sort()).toEqual([
       '/body/end',
       '/body/recurrence/count',
     ]);

@@ -1,5 +1,6 @@
 import { readMigrations, type ServiceModule } from '@hms/platform';
 import { StaffErrors } from './errors.js';
+import { staffConsumers } from './events.js';
 import { staffRoutes } from './routes/staff.js';
 
 /** The Staff service: people, working time, availability and assignments (DOMAIN.md "Staff"). */
@@ -11,4 +12,6 @@ export const staffService: ServiceModule = {
   setup(app, deps) {
     staffRoutes(app, { db: deps.db, clock: deps.clock, facility: deps.facility });
   },
+  // its copy of assignments, from the Appointment service's events
+  consumers: () => staffConsumers(),
 };

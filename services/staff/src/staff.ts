@@ -19,6 +19,7 @@ import {
   type Caller,
   type Clock,
   type Db,
+  type Tx,
 } from '@hms/platform';
 import { applyPatch, changedFields, checkStaff, normalizeInput, type FieldProblem } from './domain/staff.js';
 import { StaffErrors } from './errors.js';
@@ -71,9 +72,28 @@ export async function getStaff(ctx: StaffContext, caller: Caller, id: string): P
   return staff;
 }
 
+/** How many of the appointments that keep a staff member active a 409 names. */
+const MOST_NAMED = 20;
+
+/**
+ * A staff member with active (scheduled or checked-in) appointments still to come or under way
+ * stays active: 409 naming the first of them in start order, and how many there are. Read from
+ * the assignments copy in the transaction that would deactivate, with the staff row locked.
+ */
+async function assertNoFutureAppointments(ctx: StaffContext, tx: Tx, id: string): Promise<void> {
+  const { appointmentIds, count } = await store.futureActiveAssignments(tx, id, ctx.clock.now(), MOST_NAMED);
+  if (count > 0)
+    throw StaffErrors.staff_has_appointments(
+      `the staff member has ${count} active appointment(s) still to come; cancel or reassign them first`,
+      { extensions: { appointmentIds, count } },
+    );
+}
+
 /**
  * Writes a new state of a staff member when it differs from the stored one: version + 1 and a
- * `staff.updated.v1` naming the changed fields. No change, no new version, no event.
+ * `staff.updated.v1` naming the changed fields. No change, no new version, no event. Every way
+ * to deactivate (DELETE, PUT or PATCH with `active: false`) passes here, so the rule that a
+ * staff member with appointments to come stays active is checked in this one place.
  */
 function change(
   ctx: StaffContext,
@@ -86,7 +106,10 @@ function change(
     notFound: () => StaffErrors.staff_not_found(),
     next: (current) => assertValid(next(current)),
     changedFields,
-    save: (tx, input) => store.updateStaff(tx, id, input, ctx.clock.now()),
+    save: async (tx, input, current) => {
+      if (current.active && input.active === false) await assertNoFutureAppointments(ctx, tx, id);
+      return store.updateStaff(tx, id, input, ctx.clock.now());
+    },
     event: (staff, changed) => ({
       type: 'staff.updated.v1',
       subject: id,
@@ -119,7 +142,10 @@ export function patchStaff(
   return change(ctx, id, expected, (current) => applyPatch(current, patch));
 }
 
-/** DELETE deactivates: the record stays (appointments and audit refer to it) and `active` turns false. */
+/**
+ * DELETE deactivates: the record stays (appointments and audit refer to it) and `active` turns
+ * false; refused with 409 while the staff member has active appointments to come (`change`).
+ */
 export function deactivateStaff(
   ctx: StaffContext,
   caller: Caller,
@@ -127,9 +153,6 @@ export function deactivateStaff(
   expected: number | '*' | undefined,
 ): Promise<Staff> {
   authorize(caller, 'staff:write');
-  // TODO(#11, Appointment slice): refuse with 409 while the staff member has future active
-  // (scheduled or checked-in) appointments, naming them, read from the assignments copy Staff
-  // keeps from appointment events (inside this transaction, so a booking cannot slip in between).
   return change(ctx, id, expected, (current) => ({ ...applyPatch(current, {}), active: false }));
 }
 
@@ -172,13 +195,21 @@ export async function addTimeOff(
   const end = Date.parse(input.end);
   if (!(end > start)) invalid([{ path: '/body/end', message: 'must be after start' }]);
   await existingStaff(ctx, staffId);
-  return store.insertTimeOff(ctx.db, {
-    id: uuidv7(),
-    staffId,
-    start: new Date(start).toISOString(),
-    end: new Date(end).toISOString(),
-    reason: input.reason,
-    now: ctx.clock.now(),
+  return ctx.db.transaction(async (tx) => {
+    const timeOff = await store.insertTimeOff(tx, {
+      id: uuidv7(),
+      staffId,
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
+      reason: input.reason,
+      now: ctx.clock.now(),
+    });
+    await appendToOutbox(tx, SOURCE, {
+      type: 'staff.time-off-recorded.v1',
+      subject: staffId,
+      data: { timeOff },
+    });
+    return timeOff;
   });
 }
 
@@ -205,7 +236,15 @@ export async function removeTimeOff(
   timeOffId: string,
 ): Promise<void> {
   authorize(caller, 'staff:write');
-  if (!(await store.deleteTimeOff(ctx.db, staffId, timeOffId))) throw StaffErrors.time_off_not_found();
+  await ctx.db.transaction(async (tx) => {
+    const timeOff = await store.deleteTimeOff(tx, staffId, timeOffId);
+    if (!timeOff) throw StaffErrors.time_off_not_found();
+    await appendToOutbox(tx, SOURCE, {
+      type: 'staff.time-off-removed.v1',
+      subject: staffId,
+      data: { timeOff },
+    });
+  });
 }
 
 // ---- facility closures
@@ -214,12 +253,20 @@ export async function addClosure(ctx: StaffContext, caller: Caller, input: Closu
   authorize(caller, 'staff:write');
   const name = input.name.trim();
   if (!name) invalid([{ path: '/body/name', message: 'must not be blank' }]);
-  const closure = await store.insertClosure(ctx.db, { date: input.date, name, now: ctx.clock.now() });
-  if (!closure)
-    throw StaffErrors.closure_exists(`delete the closure of ${input.date} first to rename it`, {
-      extensions: { date: input.date },
+  return ctx.db.transaction(async (tx) => {
+    const row = await store.insertClosure(tx, { id: uuidv7(), date: input.date, name, now: ctx.clock.now() });
+    if (!row)
+      throw StaffErrors.closure_exists(`delete the closure of ${input.date} first to rename it`, {
+        extensions: { date: input.date },
+      });
+    const closure = { ...row, timezone: ctx.facility.timezone };
+    await appendToOutbox(tx, SOURCE, {
+      type: 'staff.closure-added.v1',
+      subject: closure.date,
+      data: { closure },
     });
-  return { ...closure, timezone: ctx.facility.timezone };
+    return closure;
+  });
 }
 
 export async function listClosures(
@@ -238,5 +285,14 @@ export async function listClosures(
 
 export async function removeClosure(ctx: StaffContext, caller: Caller, date: string): Promise<void> {
   authorize(caller, 'staff:write');
-  if (!(await store.deleteClosure(ctx.db, date))) throw StaffErrors.closure_not_found();
+  await ctx.db.transaction(async (tx) => {
+    const row = await store.deleteClosure(tx, date);
+    if (!row) throw StaffErrors.closure_not_found();
+    const closure = { ...row, timezone: ctx.facility.timezone };
+    await appendToOutbox(tx, SOURCE, {
+      type: 'staff.closure-removed.v1',
+      subject: closure.date,
+      data: { closure },
+    });
+  });
 }

@@ -1,5 +1,6 @@
-import type { Closure, Staff, StaffInput, StaffRole, TimeOff } from '@hms/contracts';
-import { rowMapper, sqlParams, type Queryable } from '@hms/platform';
+import type { Assignment, Closure, Staff, StaffInput, StaffRole, TimeOff } from '@hms/contracts';
+import { rowMapper, sqlParams, type Queryable, type Tx } from '@hms/platform';
+import type { Booking } from '@hms/scheduling';
 
 /** The only module of the Staff service that speaks SQL (STYLE.md §5). */
 
@@ -128,29 +129,33 @@ export async function listTimeOff(
   return rows.map((r) => toTimeOff(r as object));
 }
 
-/** Deletes one time off of a staff member; answers whether there was one. */
-export async function deleteTimeOff(db: Queryable, staffId: string, id: string): Promise<boolean> {
-  const { rows } = await db.query(`DELETE FROM time_off WHERE staff_id = $1 AND id = $2 RETURNING id`, [
-    staffId,
-    id,
-  ]);
-  return rows.length > 0;
+/** Deletes one time off of a staff member; answers the deleted row (its event carries it), if any. */
+export async function deleteTimeOff(
+  db: Queryable,
+  staffId: string,
+  id: string,
+): Promise<TimeOff | undefined> {
+  const { rows } = await db.query(
+    `DELETE FROM time_off WHERE staff_id = $1 AND id = $2 RETURNING ${TIME_OFF_SELECT}`,
+    [staffId, id],
+  );
+  return rows[0] ? toTimeOff(rows[0]) : undefined;
 }
 
 // ---- facility closures
 
-const CLOSURE_SELECT = `to_char(date, 'YYYY-MM-DD') AS date, name, created_at`;
-const toClosure = rowMapper<Omit<Closure, 'timezone'>>('date, name, created_at');
+const CLOSURE_SELECT = `id, to_char(date, 'YYYY-MM-DD') AS date, name, created_at`;
+const toClosure = rowMapper<Omit<Closure, 'timezone'>>('id, date, name, created_at');
 
 /** Inserts a closure unless its date has one; answers undefined when it had. */
 export async function insertClosure(
   db: Queryable,
-  c: { date: string; name: string; now: Date },
+  c: { id: string; date: string; name: string; now: Date },
 ): Promise<Omit<Closure, 'timezone'> | undefined> {
   const { rows } = await db.query(
-    `INSERT INTO closures (date, name, created_at) VALUES ($1, $2, $3)
+    `INSERT INTO closures (id, date, name, created_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (date) DO NOTHING RETURNING ${CLOSURE_SELECT}`,
-    [c.date, c.name, c.now],
+    [c.id, c.date, c.name, c.now],
   );
   return rows[0] ? toClosure(rows[0]) : undefined;
 }
@@ -171,7 +176,137 @@ export async function listClosures(
   return rows.map((r) => toClosure(r as object));
 }
 
-export async function deleteClosure(db: Queryable, date: string): Promise<boolean> {
-  const { rows } = await db.query(`DELETE FROM closures WHERE date = $1 RETURNING date`, [date]);
-  return rows.length > 0;
+/** Deletes the closure of a date; answers the deleted row (its event carries it), if any. */
+export async function deleteClosure(
+  db: Queryable,
+  date: string,
+): Promise<Omit<Closure, 'timezone'> | undefined> {
+  const { rows } = await db.query(`DELETE FROM closures WHERE date = $1 RETURNING ${CLOSURE_SELECT}`, [date]);
+  return rows[0] ? toClosure(rows[0]) : undefined;
+}
+
+// ---- assignments: the copy of appointments kept from the Appointment service's events
+
+/**
+ * An appointment that still holds its staff member's time: scheduled or checked in. Written out,
+ * not bound, so the planner matches it to the partial index `assignments_staff_active_end`.
+ */
+const ACTIVE = `status IN ('scheduled', 'checked-in')`;
+
+const ASSIGNMENT_SELECT = `appointment_id, staff_id, patient_id, type, starts_at AS start, ends_at AS "end",
+  status, series_id, version`;
+const toAssignment = rowMapper<Assignment>(
+  'appointment_id, staff_id, patient_id, type, start, end, status, series_id, version',
+);
+
+/** An assignment as the copy stores it: the API's shape and the buffers availability needs. */
+export interface StoredAssignment extends Assignment {
+  bufferBeforeMin: number;
+  bufferAfterMin: number;
+  updatedAt: string;
+}
+
+/**
+ * Writes an appointment's state unless the copy holds the same or a newer version of it: an
+ * event applied twice, or one older than what was applied already, changes nothing.
+ */
+export async function upsertAssignment(tx: Tx, a: StoredAssignment): Promise<void> {
+  await tx.defer(
+    `INSERT INTO assignments (appointment_id, staff_id, patient_id, type, starts_at, ends_at,
+        buffer_before_min, buffer_after_min, status, series_id, version, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+     ON CONFLICT (appointment_id) DO UPDATE SET staff_id = EXCLUDED.staff_id,
+        patient_id = EXCLUDED.patient_id, type = EXCLUDED.type, starts_at = EXCLUDED.starts_at,
+        ends_at = EXCLUDED.ends_at, buffer_before_min = EXCLUDED.buffer_before_min,
+        buffer_after_min = EXCLUDED.buffer_after_min, status = EXCLUDED.status,
+        series_id = EXCLUDED.series_id, version = EXCLUDED.version, updated_at = EXCLUDED.updated_at
+      WHERE assignments.version < EXCLUDED.version`,
+    [
+      a.appointmentId,
+      a.staffId,
+      a.patientId,
+      a.type,
+      a.start,
+      a.end,
+      a.bufferBeforeMin,
+      a.bufferAfterMin,
+      a.status,
+      a.seriesId ?? null,
+      a.version,
+      a.updatedAt,
+    ],
+  );
+}
+
+/** Assignments of one staff member overlapping [from, to), in start order, keyset-paged. */
+export async function listAssignments(
+  db: Queryable,
+  staffId: string,
+  opts: {
+    from: string;
+    to: string;
+    status?: string | undefined;
+    after?: [string, string] | undefined;
+    limit: number;
+  },
+): Promise<Assignment[]> {
+  const { params, bind } = sqlParams();
+  const where = [
+    `staff_id = ${bind(staffId)}`,
+    `ends_at > ${bind(opts.from)}`,
+    `starts_at < ${bind(opts.to)}`,
+  ];
+  if (opts.status !== undefined) where.push(`status = ${bind(opts.status)}`);
+  if (opts.after)
+    where.push(
+      `(starts_at, appointment_id) > (${bind(opts.after[0])}::timestamptz, ${bind(opts.after[1])}::uuid)`,
+    );
+  const { rows } = await db.query(
+    `SELECT ${ASSIGNMENT_SELECT} FROM assignments WHERE ${where.join(' AND ')}
+      ORDER BY starts_at, appointment_id LIMIT ${bind(opts.limit + 1)}`,
+    params,
+  );
+  return rows.map((r) => toAssignment(r as object));
+}
+
+/**
+ * The active appointments of a staff member still to come or under way (ending after `now`):
+ * the first `limit` ids in start order, and how many there are in all.
+ */
+export async function futureActiveAssignments(
+  db: Queryable,
+  staffId: string,
+  now: Date,
+  limit: number,
+): Promise<{ appointmentIds: string[]; count: number }> {
+  const { rows } = await db.query<{ appointment_id: string; total: number }>(
+    `SELECT appointment_id, count(*) OVER ()::int AS total FROM assignments
+      WHERE staff_id = $1 AND ${ACTIVE} AND ends_at > $2
+      ORDER BY starts_at, appointment_id LIMIT $3`,
+    [staffId, now, limit],
+  );
+  return { appointmentIds: rows.map((r) => r.appointment_id), count: rows[0]?.total ?? 0 };
+}
+
+/** The active appointments of a staff member whose time, buffers included, overlaps [from, to). */
+export async function bookings(db: Queryable, staffId: string, from: string, to: string): Promise<Booking[]> {
+  const { rows } = await db.query<{
+    starts_at: Date;
+    ends_at: Date;
+    buffer_before_min: number;
+    buffer_after_min: number;
+  }>(
+    `SELECT starts_at, ends_at, buffer_before_min, buffer_after_min FROM assignments
+      WHERE staff_id = $1 AND ${ACTIVE}
+        AND ends_at + make_interval(mins => greatest(buffer_after_min, 0)) > $2
+        AND starts_at - make_interval(mins => greatest(buffer_before_min, 0)) < $3
+      ORDER BY starts_at`,
+    [staffId, from, to],
+  );
+  return rows.map((r) => ({
+    start: r.starts_at.getTime(),
+    end: r.ends_at.getTime(),
+    bufferBeforeMin: r.buffer_before_min,
+    bufferAfterMin: r.buffer_after_min,
+  }));
 }

@@ -1,4 +1,5 @@
-import type { Staff, StaffInput } from '@hms/contracts';
+import type { Appointment, Staff, StaffInput } from '@hms/contracts';
+import { buildEnvelope, uuidv7 } from '@hms/platform';
 import { outboxRows, type OutboxRow, type RunningService } from '@hms/testkit';
 import { postCreated, useServiceWith, type StartServiceOptions } from '@hms/testkit/vitest';
 import { staffService } from '../src/service.js';
@@ -91,3 +92,86 @@ export function putBodyOf(s: Staff): StaffInput {
   const drop = new Set(['id', 'version', 'createdAt', 'updatedAt']);
   return Object.fromEntries(Object.entries(s).filter(([k]) => !drop.has(k))) as StaffInput;
 }
+
+// ---- appointment events, as the Appointment service publishes them
+
+/**
+ * An appointment as Appointment's events carry it, every required field filled: scheduled,
+ * version 1, no buffers, unless `fields` says otherwise. Times are the test's, in UTC.
+ */
+export function appointmentOf(
+  staffId: string,
+  fields: Partial<Appointment> & Pick<Appointment, 'start' | 'end'>,
+): Appointment {
+  return {
+    id: uuidv7(),
+    patientId: uuidv7(),
+    staffId,
+    type: 'consult-30',
+    bufferBeforeMin: 0,
+    bufferAfterMin: 0,
+    status: 'scheduled',
+    history: [],
+    version: 1,
+    createdAt: '2027-03-01T08:00:00.000Z',
+    updatedAt: '2027-03-01T08:00:00.000Z',
+    ...fields,
+  };
+}
+
+export type AppointmentEvent =
+  | { type: 'appointment.created.v1' }
+  | {
+      type: 'appointment.updated.v1';
+      change: 'rescheduled' | 'updated' | 'checked-in' | 'completed' | 'no-show';
+      previousStart?: string;
+      previousEnd?: string;
+    }
+  | { type: 'appointment.cancelled.v1'; reason?: string; scope: 'this' | 'following' };
+
+/**
+ * The envelope of an appointment event as Appointment's outbox would write it: built and checked
+ * against its schema (one that broke it would be dead-lettered, never applied). Published with
+ * `feed`, or by hand to send the very same event twice.
+ */
+export function appointmentEnvelope(appointment: Appointment, event: AppointmentEvent) {
+  const { type, ...rest } = event;
+  return buildEnvelope('appointment', { type, subject: appointment.id, data: { appointment, ...rest } });
+}
+
+/**
+ * Waits until the service's inbox has taken each envelope (applied, or skipped as a duplicate);
+ * fails after 10 s, e.g. for an event that was dead-lettered. (A loop, not `expect.poll`, so
+ * that a `beforeAll` may feed events too.)
+ */
+export async function consumed(svc: RunningService, ids: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await svc.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM inbox WHERE consumer = $1 AND event_id = ANY ($2::uuid[])',
+      ['staff', ids],
+    );
+    const n = rows[0]?.n ?? 0;
+    if (n === ids.length) return;
+    if (Date.now() > deadline)
+      throw new Error(`${ids.length - n} of ${ids.length} events not consumed in 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Publishes appointment events on the service's bus and waits until its inbox has taken them. */
+export async function feed(svc: RunningService, ...events: [Appointment, AppointmentEvent][]): Promise<void> {
+  const envelopes = events.map(([a, e]) => appointmentEnvelope(a, e));
+  await svc.bus.publish(envelopes);
+  await consumed(
+    svc,
+    envelopes.map((e) => e.id),
+  );
+}
+
+export const CREATED = { type: 'appointment.created.v1' } as const;
+export const CANCELLED = {
+  type: 'appointment.cancelled.v1',
+  scope: 'this',
+  reason: 'patient asked',
+} as const;

@@ -1,8 +1,9 @@
-import { assertValidEvent, type Staff } from '@hms/contracts';
+import { assertValidEvent, type Closure, type Staff, type TimeOff } from '@hms/contracts';
 import type { RunningService } from '@hms/testkit';
 import { expectProblem } from '@hms/testkit/vitest';
 import { describe, expect, it } from 'vitest';
 import {
+  CLOSURES,
   MERGE_PATCH,
   STAFF,
   counts,
@@ -88,6 +89,102 @@ describe('a change and its event commit together', () => {
       ['department'],
       ['active'],
     ]);
+  });
+});
+
+describe('time off and closures publish their events with the change', () => {
+  it('recording and deleting time off publish staff.time-off-recorded.v1 and …-removed.v1 with the row', async () => {
+    const s = await onboard(svc, t.writer);
+    const added = await svc.request<TimeOff>('POST', `${STAFF}/${s.id}/time-off`, {
+      token: t.writer,
+      body: { start: '2026-07-06T07:00:00Z', end: '2026-07-10T16:00:00Z', reason: 'conference' },
+    });
+    expect(added.status).toBe(201);
+    expect(
+      (await svc.request('DELETE', `${STAFF}/${s.id}/time-off/${added.body.id}`, { token: t.writer })).status,
+    ).toBe(204);
+    const rows = await outboxOf(svc, s.id);
+    for (const row of rows) assertValidEvent(row.envelope);
+    const timeOff = {
+      id: added.body.id,
+      staffId: s.id,
+      start: '2026-07-06T07:00:00.000Z',
+      end: '2026-07-10T16:00:00.000Z',
+      reason: 'conference',
+      createdAt: added.body.createdAt,
+    };
+    expect(rows.map((r) => [r.type, r.envelope.data])).toEqual([
+      ['staff.onboarded.v1', { staff: s }],
+      ['staff.time-off-recorded.v1', { timeOff }],
+      ['staff.time-off-removed.v1', { timeOff }],
+    ]);
+  });
+
+  it('closing and reopening a date publish staff.closure-added.v1 and …-removed.v1, subject the date', async () => {
+    const added = await svc.request<Closure>('POST', CLOSURES, {
+      token: t.writer,
+      body: { date: '2026-10-03', name: 'Tag der Deutschen Einheit' },
+    });
+    expect(added.status).toBe(201);
+    expect((await svc.request('DELETE', `${CLOSURES}/2026-10-03`, { token: t.writer })).status).toBe(204);
+    const rows = await outboxOf(svc, '2026-10-03');
+    for (const row of rows) assertValidEvent(row.envelope);
+    const closure = {
+      id: added.body.id,
+      date: '2026-10-03',
+      name: 'Tag der Deutschen Einheit',
+      timezone: 'UTC',
+      createdAt: added.body.createdAt,
+    };
+    expect(added.body).toEqual(closure);
+    expect(rows.map((r) => [r.type, r.envelope.data])).toEqual([
+      ['staff.closure-added.v1', { closure }],
+      ['staff.closure-removed.v1', { closure }],
+    ]);
+  });
+
+  it('when the event cannot be written, neither time off nor a closure is stored (500)', async () => {
+    const s = await onboard(svc, t.writer);
+    await poison(s.id);
+    await poison('2026-11-01');
+    const before = await counts(svc);
+    const off = await svc.request('POST', `${STAFF}/${s.id}/time-off`, {
+      token: t.writer,
+      body: { start: '2026-07-06T07:00:00Z', end: '2026-07-06T16:00:00Z' },
+    });
+    expectProblem(off, 500);
+    const closed = await svc.request('POST', CLOSURES, {
+      token: t.writer,
+      body: { date: '2026-11-01', name: 'Allerheiligen' },
+    });
+    expectProblem(closed, 500);
+    expect(await counts(svc)).toEqual(before);
+  });
+
+  it('when the removal event cannot be written, the time off and the closure stay', async () => {
+    const s = await onboard(svc, t.writer);
+    const off = await svc.request<TimeOff>('POST', `${STAFF}/${s.id}/time-off`, {
+      token: t.writer,
+      body: { start: '2026-08-03T07:00:00Z', end: '2026-08-03T16:00:00Z' },
+    });
+    expect(off.status).toBe(201);
+    expect(
+      (
+        await svc.request('POST', CLOSURES, {
+          token: t.writer,
+          body: { date: '2026-12-31', name: 'Silvester' },
+        })
+      ).status,
+    ).toBe(201);
+    await poison(s.id);
+    await poison('2026-12-31');
+    const before = await counts(svc);
+    expectProblem(
+      await svc.request('DELETE', `${STAFF}/${s.id}/time-off/${off.body.id}`, { token: t.writer }),
+      500,
+    );
+    expectProblem(await svc.request('DELETE', `${CLOSURES}/2026-12-31`, { token: t.writer }), 500);
+    expect(await counts(svc)).toEqual(before);
   });
 });
 

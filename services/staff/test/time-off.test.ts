@@ -117,6 +117,7 @@ describe('facility closures: /api/v1/staff/closures (static segment before /:id)
     expect(boxing.status).toBe(201);
     expect(boxing.headers.get('location')).toBe(`${CLOSURES}/2026-12-26`);
     expect(boxing.body).toEqual({
+      id: boxing.body.id,
       date: '2026-12-26',
       name: 'Zweiter Weihnachtstag',
       timezone: 'Europe/Berlin',
@@ -127,6 +128,9 @@ describe('facility closures: /api/v1/staff/closures (static segment before /:id)
       body: { date: '2026-12-25', name: 'Erster Weihnachtstag' },
     });
     expect(christmas.status).toBe(201);
+    // each closure has an id of its own (UUIDv7, version nibble 7)
+    expect(boxing.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(christmas.body.id).not.toBe(boxing.body.id);
 
     const all = await readAllPages<Closure>(svc, CLOSURES, t.reader, { limit: 1 });
     expect(all.items.map((c) => c.date)).toEqual(['2026-12-25', '2026-12-26']);

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import {
+  AppointmentStatus,
+  Assignment,
   Closure,
   ClosureInput,
   DateOnly,
@@ -23,9 +25,11 @@ import {
   callerOf,
   ifMatchOptional,
   ifMatchRequired,
+  reportAccess,
   withETag,
   type App,
 } from '@hms/platform';
+import { listAssignments } from '../assignments.js';
 import { staffAvailability } from '../availability.js';
 import * as staff from '../staff.js';
 
@@ -100,7 +104,7 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
         params: IdParams,
         headers: IfMatchHeader,
         body: StaffInput,
-        response: { 200: Staff, ...errors, 412: Problem, 428: Problem },
+        response: { 200: Staff, ...errors, 409: Problem, 412: Problem, 428: Problem },
       },
     },
     async (request, reply) => {
@@ -125,7 +129,7 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
         params: IdParams,
         headers: IfMatchHeader,
         body: StaffPatch,
-        response: { 200: Staff, ...errors, 412: Problem },
+        response: { 200: Staff, ...errors, 409: Problem, 412: Problem },
       },
     },
     async (request, reply) => {
@@ -149,7 +153,7 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
         summary: 'Deactivate a staff member (the record is retained; If-Match optional)',
         params: IdParams,
         headers: IfMatchHeader,
-        response: { 204: Type.Null(), ...errors, 412: Problem },
+        response: { 204: Type.Null(), ...errors, 409: Problem, 412: Problem },
       },
     },
     async (request, reply) => {
@@ -215,6 +219,33 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       },
     },
     (request) => staffAvailability(ctx, callerOf(request), request.params.id, request.query),
+  );
+
+  app.get(
+    `${STAFF}/:id/assignments`,
+    {
+      // assignments name patients: every answer is an access record of the patients it listed
+      config: { permission: 'staff:read', access: { resource: 'staff-assignments', action: 'search' } },
+      schema: {
+        tags,
+        summary:
+          "A staff member's appointments overlapping [from, to) (at most 31 days), in start order, optionally of one status",
+        params: IdParams,
+        querystring: Type.Object(
+          { from: Timestamp, to: Timestamp, status: Type.Optional(AppointmentStatus), ...PageQuery },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(Assignment), ...errors },
+      },
+    },
+    async (request) => {
+      const page = await listAssignments(ctx, callerOf(request), request.params.id, request.query);
+      reportAccess(request, {
+        ids: page.items.map((a) => a.appointmentId),
+        patientIds: [...new Set(page.items.map((a) => a.patientId))],
+      });
+      return page;
+    },
   );
 
   app.delete(

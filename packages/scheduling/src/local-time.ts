@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 
 /**
  * Local wall time → instant, with one documented rule for the two DST cases:
@@ -11,6 +11,11 @@ import { DateTime, IANAZone } from 'luxon';
  *   by the gap length: 02:30 → 03:30). No instant is ever produced inside a gap.
  * - **Ambiguous** (fall back: the wall time happens twice): the wall time means its *first*
  *   occurrence (the earlier instant), for starts and ends alike. (Luxon's own choice varies by zone.)
+ *
+ * The zone's rules come from Luxon's `IANAZone` (the runtime's tz database through Intl, one
+ * formatter per zone, kept); wall time is instant + the zone's offset at that instant, and the
+ * calendar arithmetic on dates is plain UTC arithmetic. Building a Luxon `DateTime` per boundary
+ * cost ~0.2 ms each, which made a month's slot search tens of milliseconds (bench/scheduling).
  */
 
 export interface LocalDate {
@@ -21,6 +26,7 @@ export interface LocalDate {
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
 const YMD = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86_400_000;
 
 /** Minutes since local midnight for 'HH:MM' (00:00–23:59), or undefined when malformed. */
 export function parseHHMM(value: unknown): number | undefined {
@@ -35,66 +41,92 @@ export function parseDate(value: unknown): LocalDate | undefined {
   const m = YMD.exec(value);
   if (!m) return undefined;
   const d = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
-  return DateTime.utc(d.year, d.month, d.day).isValid ? d : undefined;
+  const back = dateOfUtc(Date.UTC(d.year, d.month - 1, d.day));
+  return back.year === d.year && back.month === d.month && back.day === d.day ? d : undefined;
+}
+
+/** Zones by name, looked up once: a zone's formatter is costly to make, its offsets cheap to ask. */
+const zones = new Map<string, IANAZone | null>();
+function zoneNamed(name: string): IANAZone | undefined {
+  let zone = zones.get(name);
+  if (zone === undefined) {
+    zone = /^[A-Za-z]/.test(name) && IANAZone.isValidZone(name) ? IANAZone.create(name) : null;
+    if (zones.size < 1000) zones.set(name, zone);
+  }
+  return zone ?? undefined;
 }
 
 /** A usable IANA zone name (fixed offsets like '+01:00' are refused). */
 export function isValidZone(zone: unknown): zone is string {
-  return typeof zone === 'string' && /^[A-Za-z]/.test(zone) && IANAZone.isValidZone(zone);
+  return typeof zone === 'string' && zoneNamed(zone) !== undefined;
+}
+
+function zoneOf(name: string): IANAZone {
+  const zone = zoneNamed(name);
+  if (!zone) throw new RangeError(`unknown IANA timezone: ${JSON.stringify(name)}`);
+  return zone;
 }
 
 export function assertZone(zone: string): void {
-  if (!isValidZone(zone)) throw new RangeError(`unknown IANA timezone: ${JSON.stringify(zone)}`);
+  zoneOf(zone);
+}
+
+/** The zone's offset from UTC at an instant, in ms (local wall time = instant + offset). */
+const offsetAt = (zone: IANAZone, ms: number): number => zone.offset(ms) * 60_000;
+
+function dateOfUtc(ms: number): LocalDate {
+  const d = new Date(ms);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
 /** Calendar arithmetic on dates only (no zone involved). */
 export function addDays(date: LocalDate, days: number): LocalDate {
-  const d = DateTime.utc(date.year, date.month, date.day).plus({ days });
-  return { year: d.year, month: d.month, day: d.day };
+  return dateOfUtc(Date.UTC(date.year, date.month - 1, date.day + days));
 }
 
 export function formatDate(date: LocalDate): string {
-  return DateTime.utc(date.year, date.month, date.day).toFormat('yyyy-MM-dd');
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  return `${pad(date.year, 4)}-${pad(date.month, 2)}-${pad(date.day, 2)}`;
 }
 
 /** ISO weekday, 1 = Monday … 7 = Sunday. */
 export function isoWeekday(date: LocalDate): number {
-  return DateTime.utc(date.year, date.month, date.day).weekday;
+  return ((new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay() + 6) % 7) + 1;
+}
+
+/** The local wall time of an instant in a zone, as the UTC fields of the returned epoch ms. */
+export function wallTime(ms: number, zone: string): number {
+  return ms + offsetAt(zoneOf(zone), ms);
 }
 
 /** The local date of an instant in a zone. */
 export function localDateOf(ms: number, zone: string): LocalDate {
-  const d = DateTime.fromMillis(ms, { zone });
-  return { year: d.year, month: d.month, day: d.day };
+  return dateOfUtc(wallTime(ms, zone));
 }
-
-/** Local fields as a sortable number (a comparison key only, never an instant). */
-function wallKey(d: DateTime): number {
-  return Date.UTC(d.year, d.month - 1, d.day, d.hour, d.minute, d.second, d.millisecond);
-}
-
-const SEARCH_WINDOW_MS = 26 * 3_600_000; // longer than any real DST/zone gap
 
 /**
  * The instant of local wall time `minutes` (since midnight) on `date` in `zone`, by the gap and
  * ambiguity rules above.
  */
 export function localInstant(date: LocalDate, minutes: number, zone: string): number {
-  const hour = Math.floor(minutes / 60);
-  const minute = minutes % 60;
-  const dt = DateTime.fromObject({ ...date, hour, minute }, { zone });
-  if (!dt.isValid) throw new RangeError(`invalid local time ${formatDate(date)} ${minutes}min in ${zone}`);
-  const wanted = Date.UTC(date.year, date.month - 1, date.day, hour, minute);
-  const exact = dt.getPossibleOffsets().filter((c) => wallKey(c) === wanted);
-  if (exact.length > 0) return Math.min(...exact.map((c) => c.toMillis()));
-  // In a gap: Luxon answered an instant after it; find the first instant whose wall time is at
-  // or after the wanted one (wall time is monotonic around a gap), i.e. the transition instant.
-  let hi = dt.toMillis();
-  let lo = hi - SEARCH_WINDOW_MS;
-  if (wallKey(DateTime.fromMillis(lo, { zone })) >= wanted) return hi;
+  const z = zoneOf(zone);
+  const wanted = Date.UTC(date.year, date.month - 1, date.day, 0, minutes);
+  if (Number.isNaN(wanted))
+    throw new RangeError(`invalid local time ${formatDate(date)} ${minutes}min in ${zone}`);
+  // the offsets in force around that wall time (a day either side holds any transition near it)
+  const offsets = [
+    ...new Set([offsetAt(z, wanted - DAY_MS), offsetAt(z, wanted), offsetAt(z, wanted + DAY_MS)]),
+  ];
+  const exact = offsets.map((o) => wanted - o).filter((t) => t + offsetAt(z, t) === wanted);
+  if (exact.length > 0) return Math.min(...exact);
+  // In a gap: the first instant whose wall time is at or after the wanted one (wall time is
+  // monotonic around a gap), i.e. the transition instant. Before it the wall clock reads earlier
+  // than wanted (at wanted − largest offset), after it later (at wanted − smallest offset).
+  let lo = wanted - Math.max(...offsets);
+  let hi = wanted - Math.min(...offsets);
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (wallKey(DateTime.fromMillis(mid, { zone })) >= wanted) hi = mid;
+    if (mid + offsetAt(z, mid) >= wanted) hi = mid;
     else lo = mid;
   }
   return hi;

@@ -1,5 +1,12 @@
-import { DateTime } from 'luxon';
-import { addDays, formatDate, isValidZone, localDateOf, localInstant, parseDate } from './local-time.js';
+import {
+  addDays,
+  formatDate,
+  isValidZone,
+  localDateOf,
+  localInstant,
+  parseDate,
+  wallTime,
+} from './local-time.js';
 import type { Interval, ScheduleProblem } from './types.js';
 
 /** Most occurrences one series may have. */
@@ -61,9 +68,9 @@ function untilLimit(until: string, zone: string): number | undefined {
 function expand(rule: RecurrenceRule, firstStart: number, most: number): number[] {
   const zone = rule.timezone;
   const stepDays = (rule.interval ?? 1) * (rule.frequency === 'weekly' ? 7 : 1);
-  const local = DateTime.fromMillis(firstStart, { zone });
-  const minutes = local.hour * 60 + local.minute;
-  const rest = local.second * 1000 + local.millisecond;
+  const sinceMidnight = ((wallTime(firstStart, zone) % 86_400_000) + 86_400_000) % 86_400_000;
+  const minutes = Math.floor(sinceMidnight / 60_000);
+  const rest = sinceMidnight % 60_000;
   const firstDate = localDateOf(firstStart, zone);
   const limit = rule.until !== undefined ? untilLimit(rule.until, zone) : undefined;
   const count = Math.min(rule.count ?? most, most);

@@ -140,7 +140,7 @@ async function checkAvailability(
   throw AppointmentErrors.slot_unavailable(
     slots.length === 1
       ? `the slot is not bookable: ${first.rule}`
-      : `${broken.length} of ${slots.length} occurrences are not bookable (the first: ${first.rule} at ${first.start})`,
+      : `${broken.length} of ${slots.length} occurrences are not bookable (the first: ${first.rule}, starting ${first.start})`,
     {
       extensions: {
         rule: first.rule,
@@ -261,6 +261,7 @@ export async function book(
     ctx,
     () =>
       ctx.db.transaction(async (tx) => {
+        await store.lockBookings(tx, rows);
         const list = await store.insertAppointments(tx, rows, now);
         for (const a of list)
           await appendToOutbox(tx, SOURCE, {
@@ -326,13 +327,24 @@ export async function listAppointments(ctx: AppointmentContext, caller: Caller, 
 
 // ---- changes of one appointment
 
-/** Locks the appointment, checks If-Match and that `action` is allowed from its status. */
+/** Actions that write an appointment which stays active: its row is checked by the exclusion constraints again. */
+const KEEPS_SLOT: ReadonlySet<AppointmentAction> = new Set(['reschedule', 'update', 'check-in']);
+
+/**
+ * Locks the appointment, checks If-Match and that `action` is allowed from its status. An action
+ * that keeps the slot first queues behind other writes of its staff member and patient
+ * (`store.lockBookings`, before the row lock, in the order every booking takes them).
+ */
 async function lockFor(
   tx: Tx,
   id: string,
   action: AppointmentAction,
   expected: number | '*' | undefined,
 ): Promise<{ current: Appointment; next: AppointmentStatus }> {
+  if (KEEPS_SLOT.has(action)) {
+    const seen = await store.getAppointment(tx, id);
+    if (seen) await store.lockBookings(tx, [seen]);
+  }
   const current = await store.getAppointment(tx, id, true);
   if (!current) throw AppointmentErrors.appointment_not_found();
   if (expected !== undefined) checkVersion(expected, current.version);
@@ -341,7 +353,7 @@ async function lockFor(
     throw AppointmentErrors.illegal_transition(
       `an appointment that is ${current.status} cannot ${action === 'no-show' ? 'be marked no-show' : action}`,
       {
-        extensions: { status: current.status, action },
+        extensions: { appointmentStatus: current.status, action },
       },
     );
   return { current, next };
@@ -398,7 +410,7 @@ export async function reschedule(
     throw AppointmentErrors.illegal_transition(
       `an appointment that is ${before.status} cannot be rescheduled`,
       {
-        extensions: { status: before.status, action: 'reschedule' },
+        extensions: { appointmentStatus: before.status, action: 'reschedule' },
       },
     );
   const [staff, patient] = await Promise.all([

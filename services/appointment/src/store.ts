@@ -94,6 +94,28 @@ export interface NewAppointment {
   history: AppointmentHistoryEntry[];
 }
 
+/**
+ * Queues this transaction behind every other one writing an active appointment of the same
+ * staff member or patient (transaction advisory locks, always taken in one order). Two writes
+ * that could overlap share one of them, so the second finds the first committed and its
+ * exclusion constraint fails at once; without the queue, two inserts that each reach the other's
+ * uncommitted index entry wait for each other, a deadlock PostgreSQL breaks only after
+ * `deadlock_timeout` with 40P01 (seen at 50 parallel bookings of one patient across two staff).
+ */
+export async function lockBookings(
+  tx: Queryable,
+  of: readonly { staffId: string; patientId: string }[],
+): Promise<void> {
+  const keys = [
+    ...new Set(of.flatMap((a) => [`appointment:staff:${a.staffId}`, `appointment:patient:${a.patientId}`])),
+  ].sort();
+  // one round trip: unnest keeps the array's (sorted) order, so the locks are taken in that order
+  await tx.query(
+    `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k`,
+    [keys],
+    { prepare: true },
+  );
+}
 
 /** Inserts appointments (a series: all in one statement); the exclusion constraints decide overlaps. */
 export async function insertAppointments(

@@ -1,6 +1,7 @@
 import type { Appointment, AppointmentTypeInput, PatientInput, Staff, StaffInput } from '@hms/contracts';
 import { patientService } from '@hms/patient';
 import { staffService } from '@hms/staff';
+import type { Clock } from '@hms/platform';
 import { createTestBus, createTestKeys, startService, type RunningService } from '@hms/testkit';
 import { postCreated, useStarted } from '@hms/testkit/vitest';
 import { expect } from 'vitest';
@@ -26,7 +27,12 @@ export interface World {
 }
 
 export async function startWorld(
-  opts: { appointmentEnv?: NodeJS.ProcessEnv; staffEnv?: NodeJS.ProcessEnv } = {},
+  opts: {
+    appointmentEnv?: NodeJS.ProcessEnv;
+    staffEnv?: NodeJS.ProcessEnv;
+    /** The clock Appointment's use cases and jobs read (default: the system clock). */
+    appointmentClock?: Clock;
+  } = {},
 ): Promise<World> {
   const keys = await createTestKeys();
   const bus = await createTestBus();
@@ -36,6 +42,7 @@ export async function startWorld(
     keys,
     bus: bus.bus,
     env: { STAFF_URL: staff.url, PATIENT_URL: patient.url, ...opts.appointmentEnv },
+    ...(opts.appointmentClock ? { clock: opts.appointmentClock } : {}),
   });
   return {
     staff,
@@ -125,4 +132,35 @@ export async function counts(svc: RunningService): Promise<{ appointments: numbe
     `SELECT (SELECT count(*) FROM appointments)::int AS appointments, (SELECT count(*) FROM outbox)::int AS outbox`,
   );
   return rows[0] as { appointments: number; outbox: number };
+}
+
+/** A clock a test moves by hand: `set(iso)`; `now()` answers the instant last set. */
+export function settableClock(iso: string): Clock & { set(iso: string): void } {
+  let at = Date.parse(iso);
+  return {
+    now: () => new Date(at),
+    set(next: string) {
+      at = Date.parse(next);
+    },
+  };
+}
+
+/** GET /appointments/{id} with the desk token; fails the test unless 200. */
+export async function fetched(w: World, id: string): Promise<Appointment> {
+  const res = await w.appointment.request<Appointment>('GET', `${APPOINTMENTS}/${id}`, {
+    token: w.tokens.desk,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+/** What the database holds of one appointment: a refused change must leave it as it was. */
+export async function storedAppointment(svc: RunningService, id: string): Promise<Record<string, unknown>> {
+  const { rows } = await svc.db.query(
+    `SELECT status, version, starts_at, ends_at, busy_from, busy_to, reason, location, cancellation_reason, history
+       FROM appointments WHERE id = $1`,
+    [id],
+  );
+  expect(rows, `appointment ${id} in the database`).toHaveLength(1);
+  return rows[0] as Record<string, unknown>;
 }

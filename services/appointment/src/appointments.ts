@@ -71,10 +71,29 @@ interface Checked {
   seriesId: string | undefined;
 }
 
-/** Validates a booking request and runs every check that is not the database's. */
+/** How far around a booking's start its one read of the copies looks (time off, closures). */
+const WINDOW_MS = 2 * DAY_MS;
+
+/**
+ * Validates a booking request and runs every check that is not the database's. A booking whose
+ * copies are warm reads everything it checks in one query (`store.bookingContext`); a copy that
+ * lacks the staff member, the patient, or has never been filled from Staff is filled first
+ * (read through to the owner: 503 when it cannot answer).
+ */
 async function checkBooking(ctx: AppointmentContext, input: AppointmentInput): Promise<Checked> {
   const now = ctx.clock.now();
-  const type = await store.getType(ctx.db, input.type);
+  const first = Date.parse(input.start);
+  const window = { start: first - WINDOW_MS, end: first + WINDOW_MS };
+  const pre = await store.bookingContext(ctx.db, {
+    type: input.type,
+    staffId: input.staffId,
+    patientId: input.patientId,
+    from: window.start,
+    to: window.end,
+    closuresFrom: iso(window.start - DAY_MS).slice(0, 10),
+    closuresTo: iso(window.end + DAY_MS).slice(0, 10),
+  });
+  const type = pre.type;
   const problems: FieldProblem[] = [];
   if (!type) problems.push({ path: '/body/type', message: 'no appointment type has this code' });
   const { slot, problems: slotProblems } = requestedSlot(
@@ -89,11 +108,11 @@ async function checkBooking(ctx: AppointmentContext, input: AppointmentInput): P
     problems.push(...recurrenceProblems(input.recurrence, ctx.facility.timezone, slot.start));
   if (problems.length > 0 || !type) invalid(problems);
 
-  // the copies (read through to their owners on a miss: 503 when they cannot answer)
-  const [staff, patient] = await Promise.all([
-    ctx.copies.staffMember(input.staffId),
-    ctx.copies.patients.get(input.patientId),
-  ]);
+  const warm =
+    pre.staff !== undefined && pre.patient !== undefined && pre.timeOffFilled && pre.closuresFilled;
+  const [staff, patient] = warm
+    ? [pre.staff, pre.patient]
+    : await Promise.all([ctx.copies.staffMember(input.staffId), ctx.copies.patients.get(input.patientId)]);
   const missing: FieldProblem[] = [];
   if (!patient) missing.push({ path: '/body/patientId', message: 'no patient has this id' });
   if (!staff) missing.push({ path: '/body/staffId', message: 'no staff member has this id' });
@@ -109,7 +128,11 @@ async function checkBooking(ctx: AppointmentContext, input: AppointmentInput): P
   const slots = input.recurrence
     ? occurrences({ ...input.recurrence, timezone: input.recurrence.timezone ?? staff.timezone }, slot)
     : [slot];
-  await checkAvailability(ctx, input.staffId, staff, slots);
+  // what the one read brought covers the slots when the copies were warm and the slots lie in its window
+  const inWindow = slots.every((s) => s.start - DAY_MS >= window.start && s.end + DAY_MS <= window.end);
+  const known =
+    warm && inWindow ? { timeOff: pre.timeOff, closureDates: pre.closureDates, range: window } : undefined;
+  await checkAvailability(ctx, input.staffId, staff, slots, known);
   return { type, staff, slots, seriesId: input.recurrence ? uuidv7() : undefined };
 }
 
@@ -119,18 +142,21 @@ async function checkAvailability(
   staffId: string,
   staff: StaffEntry,
   slots: Interval[],
+  known?: { timeOff: Interval[]; closureDates: string[]; range: Interval },
 ): Promise<void> {
   const from = Math.min(...slots.map((s) => s.start)) - DAY_MS;
   const to = Math.max(...slots.map((s) => s.end)) + DAY_MS;
   const zone = ctx.facility.timezone;
-  const [timeOff, closureDates] = await Promise.all([
-    store.timeOffOf(ctx.db, staffId, from, to),
-    store.closureDates(ctx.db, iso(from - DAY_MS).slice(0, 10), iso(to + DAY_MS).slice(0, 10)),
-  ]);
+  const [timeOff, closureDates] = known
+    ? [known.timeOff, known.closureDates]
+    : await Promise.all([
+        store.timeOffOf(ctx.db, staffId, from, to),
+        store.closureDates(ctx.db, iso(from - DAY_MS).slice(0, 10), iso(to + DAY_MS).slice(0, 10)),
+      ]);
   const working = {
     schedule: staff,
     timeOff,
-    closures: closureIntervals(closureDates, zone, { start: from, end: to }),
+    closures: closureIntervals(closureDates, zone, known?.range ?? { start: from, end: to }),
   };
   const broken = slots
     .map((s) => ({ start: iso(s.start), end: iso(s.end), rule: slotRuleBroken(working, s) }))

@@ -6,6 +6,7 @@ import type {
   AppointmentTypeInput,
 } from '@hms/contracts';
 import { rowMapper, sqlParams, type Queryable, type Tx } from '@hms/platform';
+import type { PatientEntry, StaffEntry } from './copies.js';
 
 /** The only module of the Appointment service that speaks SQL (STYLE.md §5). */
 
@@ -103,18 +104,19 @@ export interface NewAppointment {
  * `deadlock_timeout` with 40P01 (seen at 50 parallel bookings of one patient across two staff).
  */
 export async function lockBookings(
-  tx: Queryable,
+  tx: Tx,
   of: readonly { staffId: string; patientId: string }[],
 ): Promise<void> {
   const keys = [
     ...new Set(of.flatMap((a) => [`appointment:staff:${a.staffId}`, `appointment:patient:${a.patientId}`])),
   ].sort();
   // one round trip: unnest keeps the array's (sorted) order, so the locks are taken in that order
-  await tx.query(
-    `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) AS k`,
-    [keys],
-    { prepare: true },
-  );
+  // deferred: it goes out with the INSERT that follows, one round trip, and still runs first;
+  // the locks are taken in the CTE, which is read, and the statement answers no row (a deferred
+  // statement's rows are not read)
+  const lock = `WITH l AS MATERIALIZED (SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS n FROM unnest($1::text[]) AS k)
+    SELECT FROM l WHERE n < 0`;
+  await tx.defer(lock, [keys]);
 }
 
 /** Inserts appointments (a series: all in one statement); the exclusion constraints decide overlaps. */
@@ -419,4 +421,84 @@ export async function copiedStaffIds(
     params,
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * Everything a booking checks, in one round trip when the copies are warm: the type, the staff
+ * member's and the patient's entries in the kit's `local_copies` (kinds 'staff' and 'patient', as
+ * `Copies` keeps them), whether Staff's time off and closures were ever filled, and the time off
+ * and closures around the start.
+ */
+export async function bookingContext(
+  db: Queryable,
+  q: {
+    type: string;
+    staffId: string;
+    patientId: string;
+    from: number;
+    to: number;
+    closuresFrom: string;
+    closuresTo: string;
+  },
+): Promise<{
+  type: AppointmentType | undefined;
+  staff: StaffEntry | undefined;
+  patient: PatientEntry | undefined;
+  timeOffFilled: boolean;
+  closuresFilled: boolean;
+  timeOff: { start: number; end: number }[];
+  closureDates: string[];
+}> {
+  const { rows } = await db.query<{
+    type: Record<string, unknown> | null;
+    staff: StaffEntry | null;
+    patient: PatientEntry | null;
+    time_off_filled: boolean;
+    closures_filled: boolean;
+    time_off: [number, number][];
+    closures: string[];
+  }>(
+    `SELECT
+       (SELECT to_jsonb(t) FROM (SELECT ${TYPE_COLUMNS} FROM appointment_types WHERE code = $1) t) AS type,
+       (SELECT data FROM local_copies WHERE kind = 'staff' AND id = $2) AS staff,
+       (SELECT data FROM local_copies WHERE kind = 'patient' AND id = $3) AS patient,
+       EXISTS (SELECT 1 FROM copy_syncs WHERE kind = 'time-off' AND id = $2) AS time_off_filled,
+       EXISTS (SELECT 1 FROM copy_syncs WHERE kind = 'closures' AND id = '*') AS closures_filled,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(
+           (extract(epoch FROM starts_at) * 1000)::bigint, (extract(epoch FROM ends_at) * 1000)::bigint)), '[]')
+          FROM staff_time_off WHERE staff_id = $2::uuid AND NOT removed AND ends_at > $4 AND starts_at < $5) AS time_off,
+       (SELECT coalesce(jsonb_agg(DISTINCT to_char(date, 'YYYY-MM-DD')), '[]')
+          FROM facility_closures WHERE NOT removed AND date BETWEEN $6 AND $7) AS closures`,
+    [
+      q.type,
+      q.staffId,
+      q.patientId,
+      new Date(q.from).toISOString(),
+      new Date(q.to).toISOString(),
+      q.closuresFrom,
+      q.closuresTo,
+    ],
+    { prepare: true },
+  );
+  const r = rows[0];
+  if (!r) throw new Error('bookingContext: no row');
+  const type = r.type
+    ? toType(
+        Object.fromEntries(
+          Object.entries(r.type).map(([k, v]) => [
+            k,
+            k.endsWith('_at') && typeof v === 'string' ? new Date(v) : v,
+          ]),
+        ),
+      )
+    : undefined;
+  return {
+    type,
+    staff: r.staff ?? undefined,
+    patient: r.patient ?? undefined,
+    timeOffFilled: r.time_off_filled,
+    closuresFilled: r.closures_filled,
+    timeOff: r.time_off.map(([start, end]) => ({ start, end })),
+    closureDates: r.closures,
+  };
 }

@@ -43,6 +43,30 @@ async function recordOf(requestId: string | null): Promise<AccessRecord> {
 }
 
 describe('what an answer about appointments reports', () => {
+  test('a booking refused as a double booking still names the patient it was for', async () => {
+    const [p1, p2] = [(await register(world())).id, (await register(world())).id];
+    const first = await call('POST', APPOINTMENTS, {
+      patientId: p1,
+      staffId,
+      type,
+      start: '2027-03-08T10:00:00Z',
+    });
+    expect(first.status).toBe(201);
+    const refused = await call('POST', APPOINTMENTS, {
+      patientId: p2,
+      staffId,
+      type,
+      start: '2027-03-08T10:00:00Z',
+    });
+    expect(refused.status).toBe(409);
+    expect(await recordOf(refused.headers.get('x-request-id'))).toMatchObject({
+      action: 'create',
+      resource: { type: 'appointment', ids: [] },
+      patientIds: [p2],
+      status: 409,
+    });
+  });
+
   test('a booking, a read, a reschedule, a cancel: each names the appointment and its patient', async () => {
     const p = (await register(world())).id;
     const created = await call('POST', APPOINTMENTS, {

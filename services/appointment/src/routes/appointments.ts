@@ -105,14 +105,17 @@ export function appointmentRoutes(
       },
     },
     async (request, reply) => {
+      // the patient is named before the outcome is known: a refused booking is an access attempt too
+      reportAccess(request, { patientIds: [request.body.patientId] });
       const booked = await appointments.book(ctx, callerOf(request), request.body);
       if ('seriesId' in booked && 'appointments' in booked) {
-        reported(request, booked.appointments);
+        reportAccess(request, { ids: booked.appointments.map((a) => a.id) });
         return reply.code(201).header('location', `${BASE}?seriesId=${booked.seriesId}`).send(booked);
       }
-      const a = booked;
-      reported(request, [a]);
-      return withETag(reply.code(201).header('location', `${BASE}/${a.id}`), a.version).send(a);
+      reportAccess(request, { ids: [booked.id] });
+      return withETag(reply.code(201).header('location', `${BASE}/${booked.id}`), booked.version).send(
+        booked,
+      );
     },
   );
 

@@ -180,6 +180,9 @@ async function startChild(
   writeFileSync(config.logFile, '');
   const child = fork(fileURLToPath(new URL('./child.js', import.meta.url)), [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // BENCH_PROFILE=appointment: a CPU profile of that service, written to bench/results on exit
+    execArgv:
+      process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : process.execArgv,
   });
   children.push(child);
   const url = await new Promise<string>((resolve, reject) => {

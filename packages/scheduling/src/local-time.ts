@@ -109,6 +109,21 @@ export function localDateOf(ms: number, zone: string): LocalDate {
  * ambiguity rules above.
  */
 export function localInstant(date: LocalDate, minutes: number, zone: string): number {
+  // a zone's rules do not change while the process runs: each answer is kept (a schedule asks
+  // the same few wall times of the same dates on every request)
+  const key = `${zone}|${date.year}-${date.month}-${date.day}|${minutes}`;
+  const kept = instants.get(key);
+  if (kept !== undefined) return kept;
+  const instant = resolveLocal(date, minutes, zone);
+  if (instants.size >= MOST_KEPT) instants.clear();
+  instants.set(key, instant);
+  return instant;
+}
+
+const instants = new Map<string, number>();
+const MOST_KEPT = 200_000;
+
+function resolveLocal(date: LocalDate, minutes: number, zone: string): number {
   const z = zoneOf(zone);
   const wanted = Date.UTC(date.year, date.month - 1, date.day, 0, minutes);
   if (Number.isNaN(wanted))

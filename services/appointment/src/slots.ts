@@ -47,7 +47,7 @@ export async function slots(
   const ids = q.staffId ? [q.staffId] : await store.copiedStaffIds(ctx.db, q, MOST_STAFF);
   const around = { start: range.start - DAY_MS, end: range.end + DAY_MS };
   const [bookings, closureDates] = await Promise.all([
-    store.activeBookings(ctx.db, ids, around.start, around.end),
+    store.busySpans(ctx.db, ids, around.start, around.end),
     store.closureDates(
       ctx.db,
       iso(around.start - DAY_MS).slice(0, 10),
@@ -55,7 +55,7 @@ export async function slots(
     ),
   ]);
   const closures = closureIntervals(closureDates, ctx.facility.timezone, around);
-  const found: SlotList['slots'] = [];
+  const found: { staffId: string; start: number; end: number }[] = [];
   for (const staffId of ids) {
     const staff = await ctx.copies.staffMember(staffId);
     if (!staff) {
@@ -64,7 +64,7 @@ export async function slots(
     }
     if (!staff.active || !type.active) continue;
     const timeOff = await store.timeOffOf(ctx.db, staffId, around.start, around.end);
-    const mine = bookings.filter((b) => b.staffId === staffId);
+    const mine = bookings.get(staffId) ?? [];
     for (const s of findSlots(
       { schedule: staff, closures, timeOff, bookings: mine },
       {
@@ -75,14 +75,17 @@ export async function slots(
         gridMin,
       },
     ))
-      found.push({ staffId, start: iso(s.start), end: iso(s.end) });
+      found.push({ staffId, start: s.start, end: s.end });
   }
-  found.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.staffId < b.staffId ? -1 : 1));
+  found.sort((a, b) => a.start - b.start || (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0));
   return {
     type: type.code,
     from: iso(range.start),
     to: iso(range.end),
     gridMin,
-    slots: found.slice(0, q.limit ?? 500),
+    // only what is answered is formatted
+    slots: found
+      .slice(0, q.limit ?? 500)
+      .map((s) => ({ staffId: s.staffId, start: iso(s.start), end: iso(s.end) })),
   };
 }

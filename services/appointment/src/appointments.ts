@@ -7,11 +7,11 @@ import type {
   AppointmentType,
   AppointmentUpdate,
   CancelInput,
-  Permission,
   RescheduleInput,
 } from '@hms/contracts';
 import {
-  CommonErrors,
+  authorize,
+  invalid,
   appendToOutbox,
   checkVersion,
   decodeCursor,
@@ -47,15 +47,6 @@ export interface AppointmentContext {
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-
-export function authorize(caller: Caller, permission: Permission): void {
-  if (!caller.permissions.has(permission))
-    throw CommonErrors.forbidden(`requires the ${permission} permission`);
-}
-
-export function invalid(problems: FieldProblem[]): never {
-  throw CommonErrors.validation_failed('one or more fields are not valid', { errors: problems });
-}
 
 /** An exclusion constraint refused the write: an overlap with an active appointment. */
 function isOverlap(err: unknown): boolean {

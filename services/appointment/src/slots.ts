@@ -1,7 +1,7 @@
 import type { SlotList } from '@hms/contracts';
-import type { Caller } from '@hms/platform';
+import { authorize, invalid, type Caller } from '@hms/platform';
 import { MAX_RANGE_MS, closureIntervals, findSlots } from '@hms/scheduling';
-import { authorize, invalid, type AppointmentContext } from './appointments.js';
+import { type AppointmentContext } from './appointments.js';
 import type { FieldProblem } from './domain/booking.js';
 import * as store from './store.js';
 

@@ -1,6 +1,6 @@
 import type { AppointmentType, AppointmentTypeInput, AppointmentTypeUpdate } from '@hms/contracts';
-import { checkVersion, decodeCursor, toPage, type Caller } from '@hms/platform';
-import { authorize, invalid, type AppointmentContext } from './appointments.js';
+import { authorize, checkVersion, decodeCursor, invalid, toPage, type Caller } from '@hms/platform';
+import { type AppointmentContext } from './appointments.js';
 import { AppointmentErrors } from './errors.js';
 import * as store from './store.js';
 

@@ -1,7 +1,7 @@
 import type { AppointmentStatus, Assignment } from '@hms/contracts';
-import { decodeCursor, isUuid, toPage, type Caller } from '@hms/platform';
+import { authorize, decodeCursor, isUuid, toPage, type Caller } from '@hms/platform';
 import { queryRange } from './availability.js';
-import { authorize, existingStaff, type StaffContext } from './staff.js';
+import { existingStaff, type StaffContext } from './staff.js';
 import * as store from './store.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,7 +1,7 @@
 import type { StaffAvailability } from '@hms/contracts';
-import type { Caller } from '@hms/platform';
+import { authorize, invalid, type Caller } from '@hms/platform';
 import { MAX_RANGE_MS, availability, closureIntervals, type Interval } from '@hms/scheduling';
-import { authorize, existingStaff, invalid, type StaffContext } from './staff.js';
+import { existingStaff, type StaffContext } from './staff.js';
 import * as store from './store.js';
 
 const DAY_MS = 86_400_000;

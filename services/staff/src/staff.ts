@@ -1,7 +1,6 @@
 import type {
   Closure,
   ClosureInput,
-  Permission,
   Staff,
   StaffInput,
   StaffPatch,
@@ -9,7 +8,8 @@ import type {
   TimeOffInput,
 } from '@hms/contracts';
 import {
-  CommonErrors,
+  authorize,
+  invalid,
   appendToOutbox,
   changeVersioned,
   decodeCursor,
@@ -21,7 +21,7 @@ import {
   type Db,
   type Tx,
 } from '@hms/platform';
-import { applyPatch, changedFields, checkStaff, normalizeInput, type FieldProblem } from './domain/staff.js';
+import { applyPatch, changedFields, checkStaff, normalizeInput } from './domain/staff.js';
 import { StaffErrors } from './errors.js';
 import * as store from './store.js';
 
@@ -36,16 +36,6 @@ export interface StaffContext {
   db: Db;
   clock: Clock;
   facility: { timezone: string };
-}
-
-/** The guard checked the route's permission already; a use case says what it needs itself too. */
-export function authorize(caller: Caller, permission: Permission): void {
-  if (!caller.permissions.has(permission))
-    throw CommonErrors.forbidden(`requires the ${permission} permission`);
-}
-
-export function invalid(problems: FieldProblem[]): never {
-  throw CommonErrors.validation_failed('one or more fields are not valid', { errors: problems });
 }
 
 function assertValid(input: StaffInput): StaffInput {

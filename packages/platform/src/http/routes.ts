@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Problem, Uuid } from '@hms/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CommonErrors } from '../errors.js';
+import { CommonErrors, type ProblemField } from '../errors.js';
 import { etagOf, requireIfMatch } from './etag.js';
 
 /**
@@ -79,3 +79,20 @@ export interface Clock {
 
 /** The machine's clock. */
 export const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * A use case says which permission it needs itself too (the guard checked the route's already):
+ * 403 naming it otherwise. For callers that reach a use case other than through its route.
+ */
+export function authorize(caller: Caller, permission: string): void {
+  if (!caller.permissions.has(permission))
+    throw CommonErrors.forbidden(`requires the ${permission} permission`);
+}
+
+/**
+ * Bad input a schema cannot catch, answered like the schema's own: 400 `validation_failed` with
+ * one `{ path, message }` per bad field (JSON pointers from the request part: `/body/end`).
+ */
+export function invalid(problems: ProblemField[]): never {
+  throw CommonErrors.validation_failed('one or more fields are not valid', { errors: problems });
+}

@@ -238,7 +238,8 @@ export async function startServiceRuntime(
       consumer: mod.name,
       types: types.includes('*') ? ['*'] : types,
       handler: inboxHandler({
-        db: infra.db,
+        // the service's own view: an event a handler writes to the outbox wakes the relay at its commit
+        db,
         consumer: mod.name,
         metrics: eventMetrics,
         logger: infra.logger,

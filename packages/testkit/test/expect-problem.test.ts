@@ -21,6 +21,11 @@ describe('expectProblem', () => {
     );
   });
 
+  it('takes an instant in a message for what it is, not a stack frame', () => {
+    const res = answer(404, problem({ detail: 'the lot expired, starting at 2027-03-10T12:01:00.000Z' }));
+    expect(expectProblem(res, 404).detail).toContain('2027-03-10T12:01:00.000Z');
+  });
+
   it.each<[string, ApiResponse]>([
     ['another status', answer(400, problem())],
     ['plain JSON', answer(404, problem(), 'application/json')],
@@ -29,6 +34,8 @@ describe('expectProblem', () => {
     ['a status member that differs', answer(404, problem({ status: 500 }))],
     ['a stack member', answer(404, problem({ stack: 'Error' }))],
     ['a stack frame', answer(404, problem({ detail: 'at handler (/srv/app.js:12:7)' }))],
+    ['a bare stack frame', answer(404, problem({ detail: 'at file:///srv/dist/app.js:12:7' }))],
+    ['a node-internal frame', answer(404, problem({ detail: 'at node:internal/process/task_queues:95:5' }))],
     ['SQL', answer(404, problem({ detail: 'duplicate key value violates unique constraint' }))],
     ['a relation name', answer(404, problem({ detail: 'relation "patients" does not exist' }))],
   ])('fails on %s', (_what, res) => {

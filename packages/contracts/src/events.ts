@@ -22,6 +22,8 @@ import {
   StaffUpdatedV1,
 } from './staff.js';
 import { AppointmentCancelledV1, AppointmentCreatedV1, AppointmentUpdatedV1 } from './appointment.js';
+import { InventoryStockAdjustedV1, InventoryStockLowV1, InventoryStockReplenishedV1 } from './inventory.js';
+import { MedicationDispensedV1 } from './pharmacy.js';
 
 /**
  * The event registry: every event type the platform publishes, with the JSON Schema of its
@@ -87,6 +89,30 @@ export const EVENT_TYPES = {
     producer: 'appointment',
     description:
       "An appointment was cancelled (scope 'following': one event per occurrence cancelled with it).",
+  },
+  'medication.dispensed.v1': {
+    schema: MedicationDispensedV1,
+    producer: 'pharmacy',
+    description:
+      "Medication left the shelf: carries the Inventory reservation it consumed and that reservation's lots (Inventory decrements them once).",
+  },
+  'inventory.stock-low.v1': {
+    schema: InventoryStockLowV1,
+    producer: 'inventory',
+    description:
+      "An item's usable stock (unexpired, unreserved) fell below its reorder threshold: once per crossing, re-armed when it is back at or above it.",
+  },
+  'inventory.stock-replenished.v1': {
+    schema: InventoryStockReplenishedV1,
+    producer: 'inventory',
+    description:
+      'A purchase order was received: its lot was added to the item; carries the item and the order.',
+  },
+  'inventory.stock-adjusted.v1': {
+    schema: InventoryStockAdjustedV1,
+    producer: 'inventory',
+    description:
+      "A lot's quantity was adjusted by hand (damaged, count correction, returned…) or written off by the expiry job; carries the ledger entry and the item after it.",
   },
   'auth.login-succeeded.v1': {
     schema: AuthLoginSucceededV1,

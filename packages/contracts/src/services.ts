@@ -31,5 +31,6 @@ export const IMPLEMENTED_SERVICES = [
   'patient',
   'staff',
   'appointment',
+  'inventory',
   'gateway',
 ] as const satisfies readonly ServiceName[];

@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { inventoryService } from './service.js';
+
+await runStandalone(inventoryService);

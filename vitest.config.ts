@@ -29,6 +29,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most test files wait on PostgreSQL, RabbitMQ or a timer far more than they compute; vitest's
+    // default on this 2-core machine (CPUs − 1 = one file at a time) left a core idle through
+    // every wait. `VITEST_MAX_WORKERS` overrides it.
+    maxWorkers: Number(process.env.VITEST_MAX_WORKERS) || 3,
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -48,7 +48,7 @@ async function startPlatform() {
     tokens: {
       manager: await keys.mint({ roles: ['manager'] }),
       desk: await keys.mint({ roles: ['receptionist'] }),
-      physician: await keys.mint({ roles: ['physician'] }),
+      pharmacist: await keys.mint({ roles: ['pharmacist'] }),
     },
     async close() {
       for (const s of services) await s.close();
@@ -218,12 +218,19 @@ describe('scheduling end to end, through the gateway', () => {
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: 'staff_has_appointments', appointmentIds: [booked.id] });
 
-    // a physician reads appointments but may not book types; the gateway refuses before the service
-    const denied = await platform().gateway.request('POST', '/api/v1/appointments/types', {
-      token: tokens.physician.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
-      body: { code: 'x-1', name: 'x', durationMin: 10 },
+    // the gateway refuses what the role table does not allow, and a token whose signature was tampered with
+    const forbidden = await platform().gateway.request<{ code: string }>('POST', '/api/v1/appointments', {
+      token: tokens.pharmacist,
+      body: { patientId: patient.id, staffId: member.id, type: type.code, start: '2027-03-01T15:00:00Z' },
     });
-    expect(denied.status).toBe(401);
+    expect(forbidden.status).toBe(403);
+    const [head, payload, signature] = tokens.desk.split('.') as [string, string, string];
+    // the first character of the signature carries its top six bits: changing it changes the signature
+    const tampered = `${head}.${payload}.${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}`;
+    const unsigned = await platform().gateway.request('GET', `/api/v1/appointments/${booked.id}`, {
+      token: tampered,
+    });
+    expect(unsigned.status).toBe(401);
   });
 });
 

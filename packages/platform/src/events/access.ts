@@ -34,9 +34,10 @@ declare module 'fastify' {
 export function reportAccess(request: FastifyRequest, report: AccessReport): void {
   const before = request.accessReport;
   const merged: AccessReport = {};
-  if (before?.ids || report.ids) merged.ids = [...(before?.ids ?? []), ...(report.ids ?? [])];
+  // reported in parts (the patient before the use case runs, the ids after): each named once
+  if (before?.ids || report.ids) merged.ids = [...new Set([...(before?.ids ?? []), ...(report.ids ?? [])])];
   if (before?.patientIds || report.patientIds)
-    merged.patientIds = [...(before?.patientIds ?? []), ...(report.patientIds ?? [])];
+    merged.patientIds = [...new Set([...(before?.patientIds ?? []), ...(report.patientIds ?? [])])];
   request.accessReport = merged;
 }
 

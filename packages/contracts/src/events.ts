@@ -23,7 +23,13 @@ import {
 } from './staff.js';
 import { AppointmentCancelledV1, AppointmentCreatedV1, AppointmentUpdatedV1 } from './appointment.js';
 import { InventoryStockAdjustedV1, InventoryStockLowV1, InventoryStockReplenishedV1 } from './inventory.js';
-import { MedicationDispensedV1 } from './pharmacy.js';
+import {
+  MedicationDispensedV1,
+  PrescriptionCancelledV1,
+  PrescriptionCreatedV1,
+  PrescriptionExpiredV1,
+  PrescriptionFilledV1,
+} from './pharmacy.js';
 
 /**
  * The event registry: every event type the platform publishes, with the JSON Schema of its
@@ -89,6 +95,28 @@ export const EVENT_TYPES = {
     producer: 'appointment',
     description:
       "An appointment was cancelled (scope 'following': one event per occurrence cancelled with it).",
+  },
+  'prescription.created.v1': {
+    schema: PrescriptionCreatedV1,
+    producer: 'pharmacy',
+    description:
+      'A prescription was written; carries it whole with its version, and the overrideReason and allergyAlerts when an allergy was overridden.',
+  },
+  'prescription.cancelled.v1': {
+    schema: PrescriptionCancelledV1,
+    producer: 'pharmacy',
+    description: 'A prescription was cancelled (with its reason): it can no longer be filled.',
+  },
+  'prescription.expired.v1': {
+    schema: PrescriptionExpiredV1,
+    producer: 'pharmacy',
+    description: 'A prescription passed its validUntil while still fillable: it can no longer be filled.',
+  },
+  'prescription.filled.v1': {
+    schema: PrescriptionFilledV1,
+    producer: 'pharmacy',
+    description:
+      'A fill of a prescription completed (its medication.dispensed.v1 events go out with it); carries the prescription after it and the fill with its lots.',
   },
   'medication.dispensed.v1': {
     schema: MedicationDispensedV1,

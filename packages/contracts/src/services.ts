@@ -32,5 +32,6 @@ export const IMPLEMENTED_SERVICES = [
   'staff',
   'appointment',
   'inventory',
+  'pharmacy',
   'gateway',
 ] as const satisfies readonly ServiceName[];

@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { pharmacyService } from './service.js';
+
+await runStandalone(pharmacyService);

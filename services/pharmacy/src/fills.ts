@@ -41,9 +41,11 @@ import * as store from './store.js';
  *    the outbox: Inventory turns each reservation into a decrement exactly once.
  *
  * A rejection compensates every step: the reservations made are released, the pending units
- * given back, the fill kept `rejected` with its reason. A Pharmacy that stops mid-way leaves the
- * fill `pending`; the resume job finishes or compensates it (Inventory's TTL is the safety net
- * for holds never confirmed).
+ * given back, the fill kept `rejected` with its reason. A release Inventory cannot answer then is
+ * recorded as owed on its line (`release_owed`) and retried by the resume job until Inventory
+ * confirms it: a confirmed hold never times out. A Pharmacy that stops mid-way leaves the fill
+ * `pending`; the resume job finishes or compensates it (Inventory's TTL is the safety net for
+ * holds never confirmed).
  */
 
 /** A reason the saga stops and compensates. */
@@ -92,7 +94,12 @@ async function confirm(ctx: PharmacyContext, reservationId: string): Promise<voi
   );
 }
 
-/** Compensation of step 2: lets the held stock go (idempotent; unconfirmed holds also time out at Inventory). */
+/**
+ * Compensation of step 2: lets the held stock go (idempotent; unconfirmed holds also time out at
+ * Inventory, confirmed ones never do). True once Inventory has nothing held for it any more:
+ * released now or before, unknown to it, or already consumed (that stock left; only an
+ * adjustment brings it back). False when Inventory could not answer: the release is still owed.
+ */
 async function release(ctx: PharmacyContext, reservationId: string): Promise<boolean> {
   try {
     const res = await ctx.inventory.request(
@@ -102,7 +109,11 @@ async function release(ctx: PharmacyContext, reservationId: string): Promise<boo
         asService: true,
       },
     );
-    return res.status === 200;
+    return (
+      res.status === 200 ||
+      res.status === 404 ||
+      (res.status === 409 && problemCode(res.body) === 'reservation_consumed')
+    );
   } catch {
     return false;
   }
@@ -190,9 +201,15 @@ async function complete(ctx: PharmacyContext, fill: store.StoredFill): Promise<v
 /** Compensates every step done: reservations released, pending units given back, the fill rejected with its reason. */
 async function compensate(ctx: PharmacyContext, fillId: string, reason: string): Promise<void> {
   const fill = (await store.getFill(ctx.db, fillId)) as store.StoredFill;
-  for (const line of fill.lines) if (line.reservationId) await release(ctx, line.reservationId);
+  // a release Inventory could not answer is owed: the resume job retries it (a confirmed hold
+  // never times out, so dropping it would keep that stock held forever)
+  const owed: number[] = [];
+  for (const line of fill.lines)
+    if (line.reservationId && !(await release(ctx, line.reservationId))) owed.push(line.position);
   await ctx.db.transaction(async (tx) => {
     const current = (await store.getFill(tx, fillId, true)) as store.StoredFill;
+    if (current.state === 'completed') return;
+    await store.markReleaseOwed(tx, fillId, owed);
     if (current.state !== 'pending') return;
     await store.rejectFill(tx, fillId, reason, ctx.clock.now());
     if (current.prescriptionId) await store.holdItems(tx, current.prescriptionId, current.lines, -1);
@@ -324,10 +341,25 @@ export async function listDispenses(
 /** How long a fill may stay pending before the resume job takes it over (its request has surely ended). */
 export const RESUME_AFTER_MS = 60_000;
 
-/** The resume job: pending fills of a Pharmacy that stopped mid-saga are finished or compensated. */
+/**
+ * The resume job: pending fills of a Pharmacy that stopped mid-saga are finished or compensated,
+ * and releases a compensation owes (Inventory was unreachable then) are retried until Inventory
+ * confirms them. Answers how many fills and releases it settled.
+ */
 export async function resumePendingFills(ctx: PharmacyContext): Promise<number> {
   const before = new Date(ctx.clock.now().getTime() - RESUME_AFTER_MS);
   const ids = await store.stalePendingFills(ctx.db, before, 50);
   for (const id of ids) await runSaga(ctx, id);
-  return ids.length;
+  return ids.length + (await retryOwedReleases(ctx));
+}
+
+/** Retries the releases compensation could not make; stops at the first Inventory cannot answer. */
+export async function retryOwedReleases(ctx: PharmacyContext): Promise<number> {
+  let settled = 0;
+  for (const o of await store.owedReleases(ctx.db, 50)) {
+    if (!(await release(ctx, o.reservationId))) break;
+    await store.clearReleaseOwed(ctx.db, o.fillId, o.position);
+    settled += 1;
+  }
+  return settled;
 }

@@ -471,6 +471,36 @@ export async function stalePendingFills(db: Queryable, before: Date, limit: numb
   return rows.map((r) => r.id);
 }
 
+/** Marks lines of a fill whose reservation compensation could not release: the resume job owes it. */
+export async function markReleaseOwed(tx: Queryable, fillId: string, positions: number[]): Promise<void> {
+  if (positions.length === 0) return;
+  await tx.query(
+    'UPDATE fill_lines SET release_owed = true WHERE fill_id = $1 AND position = ANY($2::int[])',
+    [fillId, positions],
+  );
+}
+
+/** Releases still owed (oldest fills first): the reservations compensation could not let go of. */
+export async function owedReleases(
+  db: Queryable,
+  limit: number,
+): Promise<{ fillId: string; position: number; reservationId: string }[]> {
+  const { rows } = await db.query<{ fill_id: string; position: number; reservation_id: string }>(
+    `SELECT fill_id, position, reservation_id FROM fill_lines
+      WHERE release_owed AND reservation_id IS NOT NULL ORDER BY fill_id, position LIMIT $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ fillId: r.fill_id, position: r.position, reservationId: r.reservation_id }));
+}
+
+/** Inventory confirmed the release: nothing is owed on this line any more. */
+export async function clearReleaseOwed(db: Queryable, fillId: string, position: number): Promise<void> {
+  await db.query('UPDATE fill_lines SET release_owed = false WHERE fill_id = $1 AND position = $2', [
+    fillId,
+    position,
+  ]);
+}
+
 /** A medication's completed dispenses in dispense order, keyset-paged on the dispense id. */
 export async function dispensesOf(
   db: Queryable,

@@ -47,10 +47,10 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { exportJWK } from 'jose';
-import { createTestKeys, intArg, percentile } from '@hms/testkit';
+import { createTestKeys, intArg, openLoop, percentile, type OpenLoopResult } from '@hms/testkit';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { openLoop, type OpenLoopResult } from './open-loop.js';
+
 import type { ChildConfig, FromChild, Role } from './protocol.js';
 import {
   Api,

@@ -45,14 +45,16 @@ import {
   createTestKeys,
   intArg,
   machineTicks,
+  openLoop,
   percentile,
   processTicks,
   summarize,
+  type OpenLoopResult,
 } from '@hms/testkit';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { BareBookings } from './bare.js';
-import { openLoop, type OpenLoopResult } from './open-loop.js';
+
 import type { ChildConfig, FromChild, Role } from './protocol.js';
 import {
   ALWAYS,

@@ -240,3 +240,23 @@ describe('UpstreamClient', () => {
     expect(err.headers['retry-after']).toMatch(/^\d+$/);
   });
 });
+
+describe('many calls at once', () => {
+  test('twenty concurrent calls raise no MaxListenersExceededWarning (each call has its own abort signal)', async () => {
+    const { client } = await setup(async (_n, res) => {
+      await sleep(50);
+      json(res, 200, { ok: true });
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => client.request('GET', '/things')));
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 20 }, () => 200));
+      await sleep(10); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).not.toContain('MaxListenersExceededWarning');
+  });
+});

@@ -151,7 +151,9 @@ export class UpstreamClient {
         if (r.statusCode === 502 || r.statusCode === 503 || r.statusCode === 504)
           throw new RetryableStatus(r.statusCode);
         return { status: r.statusCode, headers: r.headers, body: (text ? safeJson(text) : undefined) as T };
-      });
+        // a signal of this call's own: without one, cockatiel hangs every call's timeout on one shared
+        // never-aborted signal, and more than ten calls at once warned MaxListenersExceeded
+      }, new AbortController().signal);
       this.metrics?.upstreamRequests.inc({ upstream: this.opts.name, outcome: String(res.status) });
       endSpan(span, undefined, { 'http.response.status_code': res.status });
       return res;

@@ -8,3 +8,4 @@ export * from './http.js';
 export * from './logs.js';
 export * from './outbox.js';
 export * from './problems.js';
+export * from './bench-child.js';

@@ -47,7 +47,9 @@ async function startPlatform(
   readerGone = false,
 ): Promise<{ child: ChildProcessWithoutNullStreams; port: number }> {
   dataDir = mkdtempSync(join(tmpdir(), 'hms-shutdown-'));
-  const port = 20_000 + randomInt(20_000);
+  // below Linux's ephemeral range (32768–60999): the platform takes PORT … PORT+10, and tests
+  // running beside this one hold ephemeral ports there (a clash ended a CI run with EADDRINUSE)
+  const port = 20_000 + randomInt(12_000);
   const started = spawn(process.execPath, [main], {
     cwd: dataDir,
     env: {

@@ -11,7 +11,7 @@ export const SERVICES = {
   staff: { offset: 4, prefixes: ['/api/v1/staff'] },
   pharmacy: { offset: 5, prefixes: ['/api/v1/prescriptions', '/api/v1/medications'] },
   inventory: { offset: 6, prefixes: ['/api/v1/inventory'] },
-  billing: { offset: 7, prefixes: ['/api/v1/invoices', '/api/v1/claims'] },
+  billing: { offset: 7, prefixes: ['/api/v1/invoices', '/api/v1/claims', '/api/v1/billing'] },
   audit: { offset: 8, prefixes: ['/api/v1/audit'] },
   notification: { offset: 9, prefixes: ['/api/v1/notifications'] },
   analytics: { offset: 10, prefixes: ['/api/v1/analytics'] },
@@ -33,5 +33,7 @@ export const IMPLEMENTED_SERVICES = [
   'appointment',
   'inventory',
   'pharmacy',
+  'billing',
+  'audit',
   'gateway',
 ] as const satisfies readonly ServiceName[];

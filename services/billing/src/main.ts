@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { billingService } from './service.js';
+
+await runStandalone(billingService);

@@ -2,7 +2,9 @@ import './formats.js';
 
 export * from './access.js';
 export * from './appointment.js';
+export * from './audit.js';
 export * from './auth.js';
+export * from './billing.js';
 export * from './common.js';
 export * from './events.js';
 export * from './formats.js';

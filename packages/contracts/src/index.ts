@@ -1,6 +1,7 @@
 import './formats.js';
 
 export * from './access.js';
+export * from './analytics.js';
 export * from './appointment.js';
 export * from './audit.js';
 export * from './auth.js';
@@ -9,6 +10,7 @@ export * from './common.js';
 export * from './events.js';
 export * from './formats.js';
 export * from './inventory.js';
+export * from './notification.js';
 export * from './patient.js';
 export * from './pharmacy.js';
 export * from './roles.js';

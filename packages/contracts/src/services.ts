@@ -35,5 +35,7 @@ export const IMPLEMENTED_SERVICES = [
   'pharmacy',
   'billing',
   'audit',
+  'notification',
+  'analytics',
   'gateway',
 ] as const satisfies readonly ServiceName[];

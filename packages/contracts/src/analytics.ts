@@ -1,0 +1,2 @@
+/** Shapes of the Analytics service (DOMAIN.md, issue #15): being written. */
+export {};

@@ -1,0 +1,4 @@
+import { runStandalone } from '@hms/platform';
+import { analyticsService } from './service.js';
+
+await runStandalone(analyticsService);

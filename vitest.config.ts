@@ -29,6 +29,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // the PHI log guard: every service logs at trace into a sink, checked when the run ends
+    globalSetup: [src('./packages/testkit/src/phi-global.ts')],
+    setupFiles: [src('./packages/testkit/src/phi-setup.ts')],
     // Most test files wait on PostgreSQL, RabbitMQ or a timer far more than they compute; vitest's
     // default on this 2-core machine (CPUs − 1 = one file at a time) left a core idle through
     // every wait. `VITEST_MAX_WORKERS` overrides it.

@@ -1,6 +1,7 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import sonicBoom from 'sonic-boom';
 import { currentContext } from './context.js';
+import { AppError } from './errors.js';
 
 // sonic-boom is CommonJS: its class is a property of what it exports
 const { SonicBoom } = sonicBoom;
@@ -168,20 +169,24 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
 }
 
 /**
- * Errors are logged by type, code and stack frames only: a driver's message can quote the values
- * it was given (patient data), so messages of database errors are never logged.
+ * Errors are logged by type, code and stack frames (code locations, never data). A message is
+ * kept only where its text comes from code: the kit's own errors (their catalogue title) and Node's system errors
+ * (`ECONNREFUSED`, `ERR_…`). Any other message may quote what it was handed: a driver's the
+ * values of a row (`Key (name)=(…)`), an application's a name it interpolated, JSON.parse a piece
+ * of its input; the suite-wide PHI log guard caught such a line (issue #14).
  */
 export function serializeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { type: typeof err };
   const e = err as Error & { code?: unknown; constraint?: unknown; statusCode?: unknown };
   const isDbError = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code);
+  const isSystemError = typeof e.code === 'string' && /^(E[A-Z0-9]+|ERR_[A-Z0-9_]+)$/.test(e.code);
   const frames = (e.stack ?? '').split('\n').filter((l) => l.trimStart().startsWith('at '));
   return {
     type: e.name,
     code: e.code,
     statusCode: e.statusCode,
     constraint: isDbError ? e.constraint : undefined,
-    message: isDbError ? undefined : e.message,
+    message: e instanceof AppError ? e.title : isSystemError ? e.message : undefined,
     stack: frames.slice(0, 12).join('\n'),
   };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, test } from 'vitest';
-import { logDestination, loggerOptions, runWithContext, serializeError } from '@hms/platform';
+import { CommonErrors, logDestination, loggerOptions, runWithContext, serializeError } from '@hms/platform';
 import { captureLogger, type LogLine } from './helpers.js';
 
 function first(lines: () => LogLine[]): LogLine {
@@ -117,7 +117,7 @@ describe('serializeError', () => {
     expect(String(out.stack)).toMatch(/^\s+at /);
   });
 
-  test('keeps the message of an application error, and its code', () => {
+  test("keeps the message of Node's own errors, and their code", () => {
     const err = Object.assign(new TypeError('cannot read property x'), {
       code: 'ERR_SOMETHING',
       statusCode: 500,
@@ -128,6 +128,27 @@ describe('serializeError', () => {
       statusCode: 500,
       message: 'cannot read property x',
     });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(serializeError(refused)).toMatchObject({ message: 'connect ECONNREFUSED 127.0.0.1:5432' });
+  });
+
+  test('keeps the message of a kit error: its text is the catalogue title', () => {
+    const err = CommonErrors.internal();
+    expect(serializeError(err)).toMatchObject({ type: 'AppError', code: 'internal', message: err.title });
+  });
+
+  test('omits the message of any other error: an application may have interpolated a patient into it', () => {
+    const out = serializeError(new Error('lookup failed for Ada Lovelace born 1815-12-10'));
+    expect(out).toMatchObject({ type: 'Error' });
+    expect(out.message).toBeUndefined();
+    expect(JSON.stringify(out)).not.toMatch(/Ada|Lovelace|1815/);
+    let parseError: unknown;
+    try {
+      JSON.parse('Ada Lovelace');
+    } catch (e) {
+      parseError = e;
+    }
+    expect(JSON.stringify(serializeError(parseError))).not.toContain('Lovelace');
   });
 
   test('describes a thrown non-Error by its type only', () => {

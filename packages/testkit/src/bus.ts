@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import {
   InProcessBus,
   RabbitBus,
-  createLogger,
   type EventBus,
   type EventMetrics,
   type RetryPolicy,
 } from '@hms/platform';
+import { testLogger } from './phi-guard.js';
 
 /**
  * The broker tests run against: `TEST_AMQP_URL` (RabbitMQ), each bus in a namespace of its own
@@ -40,7 +40,7 @@ export async function createTestBus(
   if (url) {
     const bus = await RabbitBus.connect({
       url,
-      logger: createLogger('test-bus', process.env.TEST_LOG_LEVEL ?? 'silent'),
+      logger: testLogger('test-bus'),
       namespace: opts.namespace ?? `test_${randomBytes(4).toString('hex')}`,
       retry,
       prefetch: opts.prefetch,

@@ -6,6 +6,7 @@ export * from './store.js';
 export * from './load.js';
 export * from './http.js';
 export * from './logs.js';
+export * from './phi-guard.js';
 export * from './outbox.js';
 export * from './problems.js';
 export * from './bench-child.js';

@@ -1,5 +1,6 @@
 import { loggerOptions } from '@hms/platform';
 import { pino, type Logger } from 'pino';
+import { teeToSink } from './phi-guard.js';
 
 /** One JSON line a logger wrote, parsed. */
 export type LogLine = Record<string, unknown> & { level: string; msg?: string };
@@ -10,6 +11,8 @@ export type LogLine = Record<string, unknown> & { level: string; msg?: string };
  */
 export function captureLogs(service = 'test', level = 'info'): { logger: Logger; lines: () => LogLine[] } {
   const written: string[] = [];
-  const logger = pino(loggerOptions(service, level), { write: (line: string) => void written.push(line) });
+  const logger = pino(loggerOptions(service, level), {
+    write: teeToSink((line: string) => void written.push(line)),
+  });
   return { logger, lines: () => written.map((l) => JSON.parse(l) as LogLine) };
 }

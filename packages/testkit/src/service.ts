@@ -1,6 +1,5 @@
 import { SERVICE_PERMISSIONS } from '@hms/contracts';
 import {
-  createLogger,
   createMetrics,
   startModule,
   type App,
@@ -16,6 +15,7 @@ import {
   type ServiceModule,
 } from '@hms/platform';
 import { createTestBus } from './bus.js';
+import { testLogger } from './phi-guard.js';
 import { createTestDatabase } from './database.js';
 import { createTestStore } from './store.js';
 import { createTestKeys, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from './keys.js';
@@ -82,7 +82,7 @@ export async function startService(
       bus,
       store,
       jwksUrl: opts.jwksUrl ?? keys.jwksUrl,
-      logger: opts.logger ?? createLogger(mod.name, process.env.TEST_LOG_LEVEL ?? 'silent'),
+      logger: opts.logger ?? testLogger(mod.name),
       metrics: createMetrics(mod.name),
       registryTiming: { ttlMs: 2000, cacheMs: 100 },
       timing: { relayIntervalMs: 100, ...opts.timing },

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { SERVICE_PERMISSIONS } from '@hms/contracts';
 import { patientService } from '@hms/patient';
-import { createLogger, createMetrics, startModule, type Db, type Queryable } from '@hms/platform';
+import { createMetrics, startModule, type Db, type Queryable } from '@hms/platform';
 import { staffService } from '@hms/staff';
 import {
   TEST_AUDIENCE,
@@ -12,6 +12,7 @@ import {
   createTestStore,
   createThrowawayDatabase,
   startService,
+  testLogger,
   testServerUrl,
   type ApiResponse,
   type RunningService,
@@ -117,7 +118,7 @@ export async function startAppointment(opts: {
       bus: opts.bus,
       store: store.store,
       jwksUrl: opts.keys.jwksUrl,
-      logger: createLogger('appointment', process.env.TEST_LOG_LEVEL ?? 'silent'),
+      logger: testLogger('appointment'),
       metrics: createMetrics('appointment'),
       registryTiming: { ttlMs: 2000, cacheMs: 100 },
       timing: { relayIntervalMs: 100 },

@@ -20,6 +20,7 @@ import {
 import { bootstrapAdmin, type BootstrapResult } from '@hms/auth';
 import type { readEmbeddedConfig } from './config.js';
 import { ensureClientSecrets } from './secrets.js';
+import { readTemplate } from './template.js';
 
 /**
  * The module of every service that exists (IMPLEMENTED_SERVICES in the contracts), imported by
@@ -71,7 +72,9 @@ function takeDataDirLock(dataDir: string): () => void {
 export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>): Promise<RunningPlatform> {
   const logger = createLogger('hms', cfg.LOG_LEVEL);
   const unlock = takeDataDirLock(cfg.HMS_DATA_DIR);
-  const pg = await EmbeddedPostgres.open(join(cfg.HMS_DATA_DIR, 'pg'));
+  const modules = await loadModules();
+  // a first start loads the cluster migrated at build time, when it matches these modules
+  const pg = await EmbeddedPostgres.open(join(cfg.HMS_DATA_DIR, 'pg'), { template: readTemplate(modules) });
   // the auth service signs with keys under keys/auth and publishes their public half as
   // keys/jwks.json, the file every service's guard reads (re-read when it changes)
   const jwksFile = join(cfg.HMS_DATA_DIR, 'keys', 'jwks.json');
@@ -129,7 +132,6 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     // The domain services start together (their migrations queue on the one PGlite, while key
     // generation, password hashing and file reads overlap); the gateway starts once they are
     // registered, so its first read of their OpenAPI documents finds every route.
-    const modules = await loadModules();
     const edge = modules.filter((m) => m.name === 'gateway');
     const started = await Promise.allSettled(modules.filter((m) => !edge.includes(m)).map(start));
     const failed = started.find((r) => r.status === 'rejected');

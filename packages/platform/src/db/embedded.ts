@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
@@ -25,15 +26,26 @@ export class EmbeddedPostgres {
 
   private constructor(readonly pglite: PGlite) {}
 
-  /** `dataDir` undefined keeps everything in memory (tests). */
-  static async open(dataDir?: string): Promise<EmbeddedPostgres> {
+  /**
+   * `dataDir` undefined keeps everything in memory (tests). `template` (a `dump()` of another
+   * instance) fills a data dir that holds no cluster yet, instead of an empty cluster: the
+   * embedded launcher's first start loads one already migrated at build time.
+   */
+  static async open(dataDir?: string, opts: { template?: Blob | undefined } = {}): Promise<EmbeddedPostgres> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
     const pglite = await PGlite.create({
       ...(dataDir ? { dataDir } : {}),
+      ...(fresh && opts.template ? { loadDataDir: opts.template } : {}),
       extensions: { pg_trgm, unaccent, btree_gist, pgcrypto },
       parsers,
     });
     return new EmbeddedPostgres(pglite);
+  }
+
+  /** The whole cluster as a gzipped tarball, for `open(dir, { template })`. */
+  async dump(): Promise<Blob> {
+    return this.pglite.dumpDataDir('gzip');
   }
 
   forService(schema: string): EmbeddedDb {

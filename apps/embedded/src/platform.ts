@@ -85,6 +85,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     KEY_ACTIVATION_DELAY_SEC: '2', // verifiers re-read the JWKS file within a second
     TRUSTED_PROXIES: '127.0.0.1,::1', // the gateway, on this machine
     ...process.env,
+    HMS_DATA_DIR: cfg.HMS_DATA_DIR, // a service keeping files of its own (notification, audit) puts them here
     AUTH_KEYS_DIR: join(cfg.HMS_DATA_DIR, 'keys', 'auth'),
     JWKS_FILE: jwksFile,
     SERVICE_CLIENTS_DIR: clientsDir,

@@ -30,6 +30,15 @@ import {
   PrescriptionExpiredV1,
   PrescriptionFilledV1,
 } from './pharmacy.js';
+import {
+  BillingClaimApprovedV1,
+  BillingClaimDeniedV1,
+  BillingClaimPaidV1,
+  BillingClaimSubmittedV1,
+  BillingInvoiceGeneratedV1,
+  BillingPaymentRecordedV1,
+} from './billing.js';
+import { AnalyticsDashboardUpdatedV1, AnalyticsReportGeneratedV1 } from './analytics.js';
 
 /**
  * The event registry: every event type the platform publishes, with the JSON Schema of its
@@ -142,6 +151,41 @@ export const EVENT_TYPES = {
     description:
       "A lot's quantity was adjusted by hand (damaged, count correction, returned…) or written off by the expiry job; carries the ledger entry and the item after it.",
   },
+  'billing.invoice-generated.v1': {
+    schema: BillingInvoiceGeneratedV1,
+    producer: 'billing',
+    description:
+      'An invoice was issued (drafts are not announced); carries it whole: lines, total, balance, status, currency, patientId, appointmentId, version.',
+  },
+  'billing.payment-recorded.v1': {
+    schema: BillingPaymentRecordedV1,
+    producer: 'billing',
+    description:
+      "A payment was recorded on an invoice, at the desk or an insurer's through a paid claim (method insurance); carries the payment and the invoice after it.",
+  },
+  'billing.claim-submitted.v1': {
+    schema: BillingClaimSubmittedV1,
+    producer: 'billing',
+    description:
+      'An insurance claim was submitted to its payer (a resubmission names the denied claim in resubmissionOf); carries the claim with its history and version.',
+  },
+  'billing.claim-approved.v1': {
+    schema: BillingClaimApprovedV1,
+    producer: 'billing',
+    description: 'A claim was approved, with its approvedAmount (at most the amount claimed).',
+  },
+  'billing.claim-denied.v1': {
+    schema: BillingClaimDeniedV1,
+    producer: 'billing',
+    description:
+      'A claim was denied, with its denialReason; the invoice stays owed (a denial is not a write-off).',
+  },
+  'billing.claim-paid.v1': {
+    schema: BillingClaimPaidV1,
+    producer: 'billing',
+    description:
+      "An approved claim was paid: the insurer's payment was posted to the invoice (its billing.payment-recorded.v1 goes out too); carries the claim, the payment and the invoice after it.",
+  },
   'auth.login-succeeded.v1': {
     schema: AuthLoginSucceededV1,
     producer: 'auth',
@@ -178,6 +222,17 @@ export const EVENT_TYPES = {
     producer: 'auth',
     description: 'A session (refresh-token family and its access token) was revoked.',
   },
+  'analytics.dashboard-updated.v1': {
+    schema: AnalyticsDashboardUpdatedV1,
+    producer: 'analytics',
+    description:
+      "The facility's KPIs of today changed: coalesced, at most one per ANALYTICS_DASHBOARD_EVENT_MS; counts, rates and amounts only (no PHI).",
+  },
+  'analytics.report-generated.v1': {
+    schema: AnalyticsReportGeneratedV1,
+    producer: 'analytics',
+    description: 'A report was generated: its type, range, format, row count and who asked for it.',
+  },
   'access.recorded.v1': {
     schema: AccessRecordedV1,
     producer: 'every service (the kit)',
@@ -203,6 +258,11 @@ export const EventEnvelope = Type.Object(
     traceparent: Type.Optional(
       Type.String({ pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' }),
     ),
+    /**
+     * Extension attribute: who caused the change, by id only (a user id, or `svc:<name>` when a
+     * service acted on its own: a consumer, a job). The audit trail records it.
+     */
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     data: Type.Unknown(),
   },
   { additionalProperties: false, $id: 'EventEnvelope' },

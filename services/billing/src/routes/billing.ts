@@ -1,0 +1,127 @@
+import { Type } from '@sinclair/typebox';
+import {
+  AppointmentTypeCode,
+  BillingAccount,
+  FeeScheduleEntry,
+  FeeScheduleInput,
+  Page,
+  PageQuery,
+  Problem,
+  Uuid,
+} from '@hms/contracts';
+import {
+  IfMatchHeader,
+  ProblemResponses,
+  callerOf,
+  ifMatchOptional,
+  reportAccess,
+  withETag,
+  type App,
+} from '@hms/platform';
+import { getAccount } from '../accounts.js';
+import type { BillingContext } from '../context.js';
+import * as fees from '../fee-schedule.js';
+
+const errors = ProblemResponses;
+export const FEES = '/api/v1/billing/fee-schedule';
+export const ACCOUNTS = '/api/v1/billing/accounts';
+const CodeParams = Type.Object({ code: AppointmentTypeCode });
+
+/** HTTP edge of the fee schedule (not patient data) and of patients' billing accounts (STYLE.md §2). */
+export function billingRoutes(app: App, ctx: BillingContext): void {
+  const tags = ['fee schedule'];
+
+  app.get(
+    FEES,
+    {
+      config: { permission: 'billing:read' },
+      schema: {
+        tags,
+        summary: 'The fee schedule: a price per appointment type code, in code order',
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
+        response: { 200: Page(FeeScheduleEntry), ...errors },
+      },
+    },
+    (request) => fees.listFees(ctx, callerOf(request), request.query),
+  );
+
+  app.get(
+    `${FEES}/:code`,
+    {
+      config: { permission: 'billing:read' },
+      schema: {
+        tags,
+        summary: 'The price of an appointment type',
+        params: CodeParams,
+        response: { 200: FeeScheduleEntry, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const fee = await fees.getFee(ctx, callerOf(request), request.params.code);
+      return withETag(reply, fee.version).send(fee);
+    },
+  );
+
+  app.put(
+    `${FEES}/:code`,
+    {
+      config: { permission: 'billing:write' },
+      schema: {
+        tags,
+        summary:
+          'Set the price of an appointment type (201 when new; replacing an entry needs If-Match); invoices drafted from now on bill it',
+        params: CodeParams,
+        headers: IfMatchHeader,
+        body: FeeScheduleInput,
+        response: { 200: FeeScheduleEntry, 201: FeeScheduleEntry, ...errors, 412: Problem, 428: Problem },
+      },
+    },
+    async (request, reply) => {
+      const { fee, created } = await fees.putFee(
+        ctx,
+        callerOf(request),
+        request.params.code,
+        request.body,
+        ifMatchOptional(request),
+      );
+      return withETag(reply.code(created ? 201 : 200), fee.version).send(fee);
+    },
+  );
+
+  app.delete(
+    `${FEES}/:code`,
+    {
+      config: { permission: 'billing:write' },
+      schema: {
+        tags,
+        summary:
+          'Remove the price of an appointment type (If-Match optional): its appointments draft unpriced',
+        params: CodeParams,
+        headers: IfMatchHeader,
+        response: { 204: Type.Null(), ...errors, 412: Problem },
+      },
+    },
+    async (request, reply) => {
+      await fees.deleteFee(ctx, callerOf(request), request.params.code, ifMatchOptional(request));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    `${ACCOUNTS}/:patientId`,
+    {
+      config: { permission: 'billing:read', access: { resource: 'billing-account' } },
+      schema: {
+        tags: ['accounts'],
+        summary:
+          "A patient's billing account: their insurance, open invoices and the balance owed per currency",
+        params: Type.Object({ patientId: Uuid }),
+        response: { 200: BillingAccount, ...errors, 503: Problem },
+      },
+    },
+    async (request) => {
+      reportAccess(request, { ids: [request.params.patientId], patientIds: [request.params.patientId] });
+      return getAccount(ctx, callerOf(request), request.params.patientId);
+    },
+  );
+}

@@ -6,6 +6,8 @@ export interface WorkContext {
   traceparent?: string | undefined;
   /** The caller's bearer token, forwarded on calls a user started. */
   authorization?: string | undefined;
+  /** Who the work is for: the verified token's `sub` (a user id, or `svc:<name>`); events carry it. */
+  actor?: string | undefined;
 }
 
 const storage = new AsyncLocalStorage<WorkContext>();

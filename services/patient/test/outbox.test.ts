@@ -84,6 +84,14 @@ describe('events written with a successful change', () => {
     expect(event.data).toEqual({ patient: res.body });
   });
 
+  it('names the verified caller as the event’s actor (the token’s sub), never a name', async () => {
+    const sub = '0190a1b2-0000-7000-8000-00000000a11c';
+    const token = await svc.keys.mint({ sub, roles: ['receptionist'] });
+    const res = await svc.request<Patient>('POST', PATIENTS, { token, body: newPatient() });
+    expect(res.status).toBe(201);
+    expect(theEvent(await outboxOf(svc, res.body.id), 'patient.registered.v1').actor).toBe(sub);
+  });
+
   it("continues the caller's trace in the event (same trace id, the service's own span)", async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const res = await svc.request<Patient>('POST', PATIENTS, {

@@ -18,7 +18,8 @@ export interface NewEvent<T extends EventType> {
 
 /** Builds a CloudEvents envelope and checks it against the contract registry. */
 export function buildEnvelope<T extends EventType>(source: string, event: NewEvent<T>): EventEnvelope {
-  const traceparent = currentContext()?.traceparent;
+  const ctx = currentContext();
+  const traceparent = ctx?.traceparent;
   const envelope = {
     specversion: '1.0' as const,
     id: uuidv7(),
@@ -29,6 +30,8 @@ export function buildEnvelope<T extends EventType>(source: string, event: NewEve
     dataschema: dataSchemaUri(event.type),
     datacontenttype: 'application/json' as const,
     ...(traceparent ? { traceparent } : {}),
+    // the request's verified caller; work of the service's own (a consumer, a job) is the service's
+    actor: ctx?.actor ?? `svc:${source}`,
     data: event.data,
   };
   assertValidEvent(envelope);

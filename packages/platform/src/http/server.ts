@@ -358,7 +358,10 @@ export function createHttpServer(opts: HttpServerOptions): App {
     }
     const admit = (principal: Principal) => {
       request.principal = principal;
-      if (request.workContext) request.workContext.authorization = `Bearer ${token}`;
+      if (request.workContext) {
+        request.workContext.authorization = `Bearer ${token}`;
+        request.workContext.actor = principal.sub;
+      }
       try {
         if (cfg.permission) requirePermission(principal, cfg.permission);
       } catch (err) {

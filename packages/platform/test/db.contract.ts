@@ -237,6 +237,34 @@ export function describeDbContract(name: string, factory: () => Promise<DbUnderT
       expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     });
 
+    test('a deferred statement that answers rows fails its transaction clearly, and changes nothing', async () => {
+      for (let i = 0; i < 3; i++) {
+        // warm first (a statement is deferred on PostgreSQL once its connection has prepared it)
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.query('INSERT INTO notes (body) VALUES ($1)', [`defer-rows-${i}`]);
+            await tx.defer('SELECT pg_advisory_xact_lock($1)', [4242]);
+            await tx.query('SELECT count(*) FROM notes WHERE body = $1', [`defer-rows-${i}`]);
+          }),
+        ).rejects.toMatchObject({ name: 'DeferredRowsError' });
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.defer('INSERT INTO notes (body) VALUES ($1) RETURNING id', [`defer-returning-${i}`]);
+          }),
+        ).rejects.toMatchObject({ name: 'DeferredRowsError' });
+        // what the text does not show (here a comment hides the SELECT) is caught by its answer
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.query('INSERT INTO notes (body) VALUES ($1)', [`defer-rows-hidden-${i}`]);
+            await tx.defer('/* lock */ SELECT pg_advisory_xact_lock($1)', [4243]);
+            await tx.query('SELECT count(*) FROM notes WHERE body = $1', [`defer-rows-hidden-${i}`]);
+          }),
+        ).rejects.toMatchObject({ name: 'DeferredRowsError' });
+      }
+      expect(await count(db, "notes WHERE body LIKE 'defer-r%'")).toBe(0);
+      expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    });
+
     test('exec runs a script of several statements, atomically', async () => {
       await db.exec(`
         CREATE TABLE scripted (n int PRIMARY KEY);

@@ -6,7 +6,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { pgcrypto } from '@electric-sql/pglite/contrib/pgcrypto';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Db, QueryResult, Queryable, Tx } from './types.js';
-import { assertSchemaName } from './types.js';
+import { DeferredRowsError, assertDeferrable, assertSchemaName } from './types.js';
 
 const parsers = {
   [types.INT8]: (v: string) => Number(v),
@@ -129,7 +129,9 @@ export class EmbeddedDb implements Db {
 function wrapTx(t: Transaction): Tx {
   return {
     async defer(sql: string, params: readonly unknown[] = []) {
-      await t.query(sql, params as unknown[]);
+      assertDeferrable(sql);
+      const res = await t.query(sql, params as unknown[]);
+      if (res.rows.length > 0) throw new DeferredRowsError();
     },
     async query<R>(sql: string, params: readonly unknown[] = []) {
       const res = await t.query<R>(sql, params as unknown[]);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 import { Lru } from '../lru.js';
 import type { Db, QueryOptions, QueryResult, Queryable, Tx } from './types.js';
-import { assertSchemaName } from './types.js';
+import { DeferredRowsError, assertDeferrable, assertSchemaName } from './types.js';
 
 const { Pool, types } = pg;
 
@@ -181,6 +181,9 @@ interface RawQuery {
   values?: unknown;
   submit(connection: ConnectionInternals): Error | null | undefined;
   handleCommandComplete(msg: unknown, connection: unknown): void;
+  handleDataRow(msg: unknown): void;
+  /** pg's way of failing a query at its ReadyForQuery with an error of the client's own. */
+  _canceledDueToError: unknown;
 }
 const RawQuery = pg.Query as unknown as new (
   config: pg.QueryConfig,
@@ -234,6 +237,15 @@ class Pipelined extends RawQuery {
     }
   }
 
+  /** A front statement answering rows (a deferred SELECT) fails the whole, clearly. */
+  override handleDataRow(msg: unknown): void {
+    if (this.ahead > 0) {
+      this._canceledDueToError ||= new DeferredRowsError();
+      return;
+    }
+    super.handleDataRow(msg);
+  }
+
   override handleCommandComplete(msg: unknown, connection: unknown): void {
     if (this.ahead > 0) {
       if (this.front.begin) this.begun = true; // the first to complete is BEGIN
@@ -278,6 +290,7 @@ class LazyTransaction implements Tx {
   }
 
   async defer(sql: string, params: readonly unknown[] = []): Promise<void> {
+    assertDeferrable(sql);
     const config = pgQueryConfig(sql, params, { prepare: true });
     const name = config.name as string;
     const conn = this.connection();
@@ -297,7 +310,8 @@ class LazyTransaction implements Tx {
       }
     }
     if (!values) {
-      await this.query(sql, params, { prepare: true });
+      const { rows } = await this.query(sql, params, { prepare: true });
+      if (rows.length > 0) throw new DeferredRowsError();
       return;
     }
     this.deferred.push({ name, text: sql, values });
@@ -405,6 +419,9 @@ class LazyTransaction implements Tx {
     for (const d of this.deferred.splice(0)) {
       this.client
         .query({ name: d.name, text: d.text, values: d.values })
+        .then((res) => {
+          if (res.rows.length > 0) throw new DeferredRowsError();
+        })
         .catch((err: unknown) => void (this.deferredError ??= err));
     }
   }

@@ -38,9 +38,32 @@ export interface Tx extends Queryable {
    * with the transaction's next statement or its COMMIT, one round trip fewer. It still runs in
    * issue order, before anything issued after it, and commits if and only if the transaction
    * does: if it fails, that next statement (or the COMMIT) fails with its error and the
-   * transaction rolls back. PGlite, in process, runs it at once.
+   * transaction rolls back. PGlite, in process, runs it at once. A statement that answers a row
+   * (a SELECT, `RETURNING`) fails the transaction with `DeferredRowsError` in both adapters:
+   * nothing would read it, and on the wire it would be taken for the next statement's.
    */
   defer(sql: string, params?: readonly unknown[]): Promise<void>;
+}
+
+/** `tx.defer` was handed a statement that answers rows; use `tx.query` for it. */
+export class DeferredRowsError extends Error {
+  constructor() {
+    super(
+      'tx.defer takes writes that answer no rows (no SELECT, no RETURNING): use tx.query for this statement',
+    );
+    this.name = 'DeferredRowsError';
+  }
+}
+
+/**
+ * Refuses, before anything is sent, a statement `tx.defer` must not take: a read or a write with
+ * RETURNING. (On PostgreSQL a deferred statement may go out in front of COMMIT, so a row noticed
+ * only in its answer would come after the commit.) The adapters also fail a deferred statement
+ * whose answer holds a row, for what this cannot see (a function called by an INSERT).
+ */
+export function assertDeferrable(sql: string): void {
+  if (/^\s*(SELECT|WITH|VALUES|TABLE|SHOW|EXPLAIN|FETCH)\b/i.test(sql) || /\bRETURNING\b/i.test(sql))
+    throw new DeferredRowsError();
 }
 
 export interface Db extends Queryable {

@@ -11,7 +11,7 @@ const lines = [
   '',
   'Every event travels in a CloudEvents 1.0 envelope (`specversion`, `id`, `type`, `source`,',
   '`time`, `subject`, `dataschema`, `datacontenttype`, `data`, optional `traceparent`, and `actor`:',
-  'who caused the change, a user id or `svc:<name>` for work of the service\'s own), published',
+  "who caused the change, a user id or `svc:<name>` for work of the service's own), published",
   "through the producer's transactional outbox to the `hms.events` topic exchange with the type as",
   'routing key. Envelopes and data are checked against these schemas on publish and on consume; a',
   'breaking change is a new version.',

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  InProcessBus,
-  RabbitBus,
-  type EventBus,
-  type EventMetrics,
-  type RetryPolicy,
-} from '@hms/platform';
+import { InProcessBus, RabbitBus, type EventBus, type EventMetrics, type RetryPolicy } from '@hms/platform';
 import { testLogger } from './phi-guard.js';
 
 /**

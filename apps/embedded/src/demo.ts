@@ -1,57 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { ROLE_NAMES } from '@hms/contracts';
+import { ROLE_NAMES, type Role } from '@hms/contracts';
 import { createUser } from '@hms/auth';
+import { callerFor, login, type Caller } from './demo/http.js';
+import { describeHospital, seedHospital } from './demo/hospital.js';
+import type { Actors } from './demo/setup.js';
 import type { RunningPlatform } from './platform.js';
 
-/** Synthetic patients (invented people) for trying the API. */
-const PATIENTS = [
-  {
-    givenName: 'Ada',
-    familyName: 'Lovelace',
-    birthDate: '1985-12-10',
-    sex: 'female',
-    phone: '+44 20 7946 0101',
-  },
-  {
-    givenName: 'Alan',
-    familyName: 'Turing',
-    birthDate: '1972-06-23',
-    sex: 'male',
-    phone: '+44 20 7946 0102',
-  },
-  {
-    givenName: 'José',
-    familyName: 'Núñez',
-    birthDate: '1970-01-02',
-    sex: 'male',
-    email: 'jose.nunez@example.org',
-  },
-  {
-    givenName: 'Grace',
-    familyName: 'Hopper',
-    birthDate: '1956-12-09',
-    sex: 'female',
-    allergies: [{ substance: 'penicillin', reaction: 'rash', severity: 'moderate' }],
-  },
-];
+/** The demo user each part of the seeding acts as. */
+const ACTORS = {
+  desk: 'receptionist',
+  manager: 'manager',
+  physician: 'physician',
+  nurse: 'nurse',
+  pharmacist: 'pharmacist',
+  billing: 'billing',
+} as const satisfies Record<keyof Actors, Role>;
 
-async function post(url: string, body: unknown, token?: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-/**
- * `npm run demo`: one user per role (`demo-<role>`, random passwords printed once, here and
- * nowhere else) and a few synthetic patients registered through the Patient service's HTTP API
- * with the demo receptionist's token. Existing demo users are left alone.
- */
-export async function seedDemo(platform: RunningPlatform): Promise<string> {
+/** One user per role, `demo-<role>`; answers the lines to print and the passwords of those created now. */
+async function createDemoUsers(
+  platform: RunningPlatform,
+): Promise<{ lines: string[]; passwords: Map<Role, string> }> {
   const lines: string[] = [];
-  const passwords = new Map<string, string>();
+  const passwords = new Map<Role, string>();
   for (const role of ROLE_NAMES) {
     const username = `demo-${role}`;
     const password = randomBytes(12).toString('base64url');
@@ -68,22 +38,33 @@ export async function seedDemo(platform: RunningPlatform): Promise<string> {
       lines.push(`  ${username.padEnd(20)} (exists; its password was printed when it was created)`);
     }
   }
-  let patients = 'patients: the demo receptionist existed already, none registered';
-  const password = passwords.get('receptionist');
-  const patientUrl = platform.services.find((s) => s.name === 'patient')?.url;
-  if (password && patientUrl) {
-    const login = await post(`${platform.authUrl}/api/v1/auth/login`, {
-      username: 'demo-receptionist',
-      password,
-    });
-    const token = (login.body as { access_token?: string }).access_token;
-    if (!token) throw new Error(`demo login failed (${login.status})`);
-    let registered = 0;
-    for (const p of PATIENTS) {
-      const res = await post(`${patientUrl}/api/v1/patients`, p, token);
-      if (res.status === 201) registered += 1;
-    }
-    patients = `patients: ${registered} synthetic patients registered through ${patientUrl}`;
+  return { lines, passwords };
+}
+
+/**
+ * `npm run demo`: one user per role (`demo-<role>`, random passwords printed once, here and
+ * nowhere else), then, logged in as those users, a living hospital through the platform's HTTP
+ * API (`demo/hospital.ts`). The hospital is seeded once per data dir: on a later run the demo users
+ * exist, their passwords are known to nobody but the reader of the first run, and nothing is added.
+ */
+export async function seedDemo(platform: RunningPlatform): Promise<string> {
+  const { lines, passwords } = await createDemoUsers(platform);
+  const users = `Demo users (passwords shown once):\n${lines.join('\n')}\n`;
+  const missing = Object.values(ACTORS).filter((role) => !passwords.has(role));
+  if (missing.length > 0)
+    return `${users}Demo hospital: seeded when the demo users were created (they existed already); nothing added\n`;
+  try {
+    const callers = await Promise.all(
+      (Object.keys(ACTORS) as (keyof Actors)[]).map(async (actor) => {
+        const role = ACTORS[actor];
+        const token = await login(platform.authUrl, `demo-${role}`, passwords.get(role) ?? '');
+        return [actor, callerFor(platform.services, token)] as const;
+      }),
+    );
+    const report = await seedHospital(Object.fromEntries(callers) as Record<keyof Actors, Caller>);
+    return `${users}${describeHospital(report)}\n`;
+  } catch (err) {
+    // the platform keeps running: what was seeded stays, and the reason is on the screen
+    return `${users}Demo hospital: stopped part-way: ${(err as Error).message}\n`;
   }
-  return `Demo users (passwords shown once):\n${lines.join('\n')}\n${patients}\n`;
 }

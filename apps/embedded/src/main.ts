@@ -7,7 +7,7 @@ import { startPlatform } from './platform.js';
 /**
  * `npm start`: the whole platform in one process, no infrastructure (DESIGN.md §1): one PGlite
  * under HMS_DATA_DIR shared by every service (a schema each), each service on its own
- * 127.0.0.1 port. `--demo` (`npm run demo`) also creates a user per role and a few patients.
+ * 127.0.0.1 port. `--demo` (`npm run demo`) also creates a user per role and seeds a synthetic hospital.
  */
 let cfg;
 try {

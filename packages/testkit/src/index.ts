@@ -7,6 +7,7 @@ export * from './load.js';
 export * from './http.js';
 export * from './logs.js';
 export * from './phi-guard.js';
+export * from './platform.js';
 export * from './outbox.js';
 export * from './problems.js';
 export * from './bench-child.js';

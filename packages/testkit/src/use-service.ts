@@ -99,3 +99,24 @@ export function useServiceWith<T>(
     await ready(svc(), await prepare(svc()));
   });
 }
+
+/**
+ * A request to `svc` (the gateway of an end-to-end test) that fails the test unless it answers
+ * `status`, naming the request and showing the answer; resolves to the answer's body.
+ */
+export function expectingStatus(svc: () => RunningService) {
+  return async <T>(
+    method: string,
+    path: string,
+    token: string | undefined,
+    status: number,
+    body?: unknown,
+  ) => {
+    const res = await svc().request<T>(method, path, {
+      ...(token ? { token } : {}),
+      ...(body === undefined ? {} : { body }),
+    });
+    expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
+    return res.body;
+  };
+}

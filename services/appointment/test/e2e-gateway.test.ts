@@ -2,17 +2,9 @@ import type { Appointment, AppointmentSeries, Assignment, SlotList, Staff } from
 import { gatewayService } from '@hms/gateway';
 import { patientService } from '@hms/patient';
 import { staffService } from '@hms/staff';
-import {
-  createTestBus,
-  createTestKeys,
-  createTestStore,
-  qs,
-  startService,
-  type Page,
-  type RunningService,
-} from '@hms/testkit';
-import { useStarted } from '@hms/testkit/vitest';
+import { qs, startBehindGateway, type Page } from '@hms/testkit';
 import { randomBytes } from 'node:crypto';
+import { expectingStatus, useStarted } from '@hms/testkit/vitest';
 import { describe, expect, test } from 'vitest';
 import { appointmentService } from '../src/service.js';
 import { patientInput, staffInput } from './helpers.js';
@@ -23,58 +15,20 @@ import { patientInput, staffInput } from './helpers.js';
  * CI), Redis-backed rate limits. Staff's assignments follow every step from Appointment's events.
  */
 async function startPlatform() {
-  const keys = await createTestKeys();
-  const bus = await createTestBus();
-  const store = await createTestStore();
-  const common = { keys, bus: bus.bus, store: store.store };
-  const staff = await startService(staffService, common);
-  const patient = await startService(patientService, common);
-  const appointment = await startService(appointmentService, {
-    ...common,
-    env: { STAFF_URL: staff.url, PATIENT_URL: patient.url },
-  });
-  const gateway = await startService(gatewayService, {
-    ...common,
-    env: {
-      RATE_LIMIT_PREFIX: `test:rl:${randomBytes(4).toString('hex')}`,
-      STAFF_URL: staff.url,
-      PATIENT_URL: patient.url,
-      APPOINTMENT_URL: appointment.url,
-    },
-  });
-  const services: RunningService[] = [gateway, appointment, patient, staff];
+  const p = await startBehindGateway(gatewayService, [staffService, patientService, appointmentService]);
   return {
-    gateway,
+    ...p,
     tokens: {
-      manager: await keys.mint({ roles: ['manager'] }),
-      desk: await keys.mint({ roles: ['receptionist'] }),
-      pharmacist: await keys.mint({ roles: ['pharmacist'] }),
-    },
-    async close() {
-      for (const s of services) await s.close();
-      await bus.close();
-      await store.close();
+      manager: await p.keys.mint({ roles: ['manager'] }),
+      desk: await p.keys.mint({ roles: ['receptionist'] }),
+      pharmacist: await p.keys.mint({ roles: ['pharmacist'] }),
     },
   };
 }
 
 const platform = useStarted(startPlatform, 120_000);
-
 /** A request through the gateway; fails the test unless it answers `status`. */
-async function call<T>(
-  method: string,
-  path: string,
-  token: string,
-  status: number,
-  body?: unknown,
-): Promise<T> {
-  const res = await platform().gateway.request<T>(method, path, {
-    token,
-    ...(body === undefined ? {} : { body }),
-  });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
-  return res.body;
-}
+const call = expectingStatus(() => platform().gateway);
 
 describe('scheduling end to end, through the gateway', () => {
   test('create staff, register a patient, find a slot, book, reschedule, book a weekly series, cancel one then the rest; assignments follow', async () => {

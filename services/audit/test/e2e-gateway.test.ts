@@ -6,15 +6,8 @@ import type { AuditRecord } from '@hms/contracts';
 import { authService } from '@hms/auth';
 import { gatewayService } from '@hms/gateway';
 import { patientService } from '@hms/patient';
-import {
-  createTestBus,
-  createTestStore,
-  qs,
-  startService,
-  type Page,
-  type RunningService,
-} from '@hms/testkit';
-import { useStarted } from '@hms/testkit/vitest';
+import { qs, startBehindGateway, type Page } from '@hms/testkit';
+import { expectingStatus, useStarted } from '@hms/testkit/vitest';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { auditService } from '../src/service.js';
@@ -33,59 +26,24 @@ async function startPlatform() {
   const clientsDir = join(dir, 'clients');
   mkdirSync(clientsDir);
   const jwksFile = join(dir, 'jwks.json');
-  const jwksUrl = pathToFileURL(jwksFile).href;
-  const bus = await createTestBus();
-  const store = await createTestStore();
-  const common = { bus: bus.bus, store: store.store, jwksUrl };
-  const auth = await startService(authService, {
-    ...common,
-    env: {
-      AUTH_KEYS_DIR: join(dir, 'keys'),
-      JWKS_FILE: jwksFile,
-      SERVICE_CLIENTS_DIR: clientsDir,
-      HMS_ADMIN_USERNAME: ADMIN.username,
-      HMS_ADMIN_PASSWORD: ADMIN.password,
-      KEY_ACTIVATION_DELAY_SEC: '0',
-    },
-  });
-  const patient = await startService(patientService, common);
-  const audit = await startService(auditService, { ...common, env: auditEnv() });
-  const gateway = await startService(gatewayService, {
-    ...common,
-    env: {
-      RATE_LIMIT_PREFIX: `test:rl:${randomBytes(4).toString('hex')}`,
-      AUTH_URL: auth.url,
-      PATIENT_URL: patient.url,
-      AUDIT_URL: audit.url,
-    },
-  });
-  const services: RunningService[] = [gateway, audit, patient, auth];
-  return {
-    gateway,
-    async close() {
-      for (const s of services) await s.close();
-      await bus.close();
-      await store.close();
-    },
+  const authEnv = {
+    AUTH_KEYS_DIR: join(dir, 'keys'),
+    JWKS_FILE: jwksFile,
+    SERVICE_CLIENTS_DIR: clientsDir,
+    HMS_ADMIN_USERNAME: ADMIN.username,
+    HMS_ADMIN_PASSWORD: ADMIN.password,
+    KEY_ACTIVATION_DELAY_SEC: '0',
   };
+  // every service trusts the auth service's keys, as in a deployment
+  return startBehindGateway(
+    gatewayService,
+    [{ module: authService, env: authEnv }, patientService, { module: auditService, env: auditEnv() }],
+    { jwksUrl: pathToFileURL(jwksFile).href },
+  );
 }
 
 const platform = useStarted(startPlatform, 120_000);
-
-async function call<T>(
-  method: string,
-  path: string,
-  token: string | undefined,
-  status: number,
-  body?: unknown,
-): Promise<T> {
-  const res = await platform().gateway.request<T>(method, path, {
-    ...(token ? { token } : {}),
-    ...(body === undefined ? {} : { body }),
-  });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
-  return res.body;
-}
+const call = expectingStatus(() => platform().gateway);
 
 /** Creates a user through the gateway and logs them in: their id and a real access token. */
 async function user(adminToken: string, role: string) {

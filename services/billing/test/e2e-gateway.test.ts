@@ -11,15 +11,8 @@ import { appointmentService } from '@hms/appointment';
 import { gatewayService } from '@hms/gateway';
 import { patientService } from '@hms/patient';
 import { staffService } from '@hms/staff';
-import {
-  createTestBus,
-  createTestKeys,
-  createTestStore,
-  startService,
-  type RunningService,
-} from '@hms/testkit';
-import { useStarted } from '@hms/testkit/vitest';
-import { randomBytes } from 'node:crypto';
+import { startBehindGateway } from '@hms/testkit';
+import { expectingStatus, useStarted } from '@hms/testkit/vitest';
 import { describe, expect, test } from 'vitest';
 import { billingService } from '../src/service.js';
 import { nextSlot, patientInput, staffInput, unique } from './helpers.js';
@@ -32,63 +25,25 @@ import { nextSlot, patientInput, staffInput, unique } from './helpers.js';
  * receptionist takes the remainder at the desk: balance 0, status paid.
  */
 async function startPlatform() {
-  const keys = await createTestKeys();
-  const bus = await createTestBus();
-  const store = await createTestStore();
-  const common = { keys, bus: bus.bus, store: store.store };
-  const staff = await startService(staffService, common);
-  const patient = await startService(patientService, common);
-  const appointment = await startService(appointmentService, {
-    ...common,
-    env: { STAFF_URL: staff.url, PATIENT_URL: patient.url },
-  });
-  const billing = await startService(billingService, {
-    ...common,
-    env: { PATIENT_URL: patient.url, APPOINTMENT_URL: appointment.url },
-  });
-  const gateway = await startService(gatewayService, {
-    ...common,
-    env: {
-      RATE_LIMIT_PREFIX: `test:rl:${randomBytes(4).toString('hex')}`,
-      STAFF_URL: staff.url,
-      PATIENT_URL: patient.url,
-      APPOINTMENT_URL: appointment.url,
-      BILLING_URL: billing.url,
-    },
-  });
-  const services: RunningService[] = [gateway, billing, appointment, patient, staff];
+  const p = await startBehindGateway(gatewayService, [
+    staffService,
+    patientService,
+    appointmentService,
+    billingService,
+  ]);
   return {
-    gateway,
+    ...p,
     tokens: {
-      manager: await keys.mint({ roles: ['manager'] }),
-      desk: await keys.mint({ roles: ['receptionist'] }),
-      billing: await keys.mint({ roles: ['billing'] }),
-    },
-    async close() {
-      for (const s of services) await s.close();
-      await bus.close();
-      await store.close();
+      manager: await p.keys.mint({ roles: ['manager'] }),
+      desk: await p.keys.mint({ roles: ['receptionist'] }),
+      billing: await p.keys.mint({ roles: ['billing'] }),
     },
   };
 }
 
 const platform = useStarted(startPlatform, 120_000);
-
 /** A request through the gateway; fails the test unless it answers `status`. */
-async function call<T>(
-  method: string,
-  path: string,
-  token: string,
-  status: number,
-  body?: unknown,
-): Promise<T> {
-  const res = await platform().gateway.request<T>(method, path, {
-    token,
-    ...(body === undefined ? {} : { body }),
-  });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
-  return res.body;
-}
+const call = expectingStatus(() => platform().gateway);
 
 describe('revenue cycle end to end, through the gateway', () => {
   test('appointment → invoice issued → claim denied, resubmitted, approved for less, paid → the desk takes the rest: paid', async () => {

@@ -10,16 +10,8 @@ import { gatewayService } from '@hms/gateway';
 import { inventoryService } from '@hms/inventory';
 import { patientService } from '@hms/patient';
 import { staffService } from '@hms/staff';
-import {
-  createTestBus,
-  createTestKeys,
-  createTestStore,
-  outboxRows,
-  startService,
-  type RunningService,
-} from '@hms/testkit';
-import { useStarted } from '@hms/testkit/vitest';
-import { randomBytes } from 'node:crypto';
+import { outboxRows, startBehindGateway, type RunningService } from '@hms/testkit';
+import { expectingStatus, useStarted } from '@hms/testkit/vitest';
 import { describe, expect, test } from 'vitest';
 import { pharmacyService } from '../src/service.js';
 import { amoxicillin, item, patientInput, staffInput, unique } from './helpers.js';
@@ -31,62 +23,26 @@ import { amoxicillin, item, patientInput, staffInput, unique } from './helpers.j
  * crosses its threshold once, a reorder is placed and received, and stock is replenished.
  */
 async function startPlatform() {
-  const keys = await createTestKeys();
-  const bus = await createTestBus();
-  const store = await createTestStore();
-  const common = { keys, bus: bus.bus, store: store.store };
-  const staff = await startService(staffService, common);
-  const patient = await startService(patientService, common);
-  const inventory = await startService(inventoryService, common);
-  const pharmacy = await startService(pharmacyService, {
-    ...common,
-    env: { STAFF_URL: staff.url, PATIENT_URL: patient.url, INVENTORY_URL: inventory.url },
-  });
-  const gateway = await startService(gatewayService, {
-    ...common,
-    env: {
-      RATE_LIMIT_PREFIX: `test:rl:${randomBytes(4).toString('hex')}`,
-      STAFF_URL: staff.url,
-      PATIENT_URL: patient.url,
-      INVENTORY_URL: inventory.url,
-      PHARMACY_URL: pharmacy.url,
-    },
-  });
-  const services: RunningService[] = [gateway, pharmacy, inventory, patient, staff];
+  const p = await startBehindGateway(gatewayService, [
+    staffService,
+    patientService,
+    inventoryService,
+    pharmacyService,
+  ]);
   return {
-    gateway,
-    inventory,
-    keys,
+    ...p,
+    inventory: p.services.inventory as RunningService,
     tokens: {
-      manager: await keys.mint({ roles: ['manager'] }),
-      desk: await keys.mint({ roles: ['receptionist'] }),
-      pharmacist: await keys.mint({ roles: ['pharmacist'] }),
-    },
-    async close() {
-      for (const s of services) await s.close();
-      await bus.close();
-      await store.close();
+      manager: await p.keys.mint({ roles: ['manager'] }),
+      desk: await p.keys.mint({ roles: ['receptionist'] }),
+      pharmacist: await p.keys.mint({ roles: ['pharmacist'] }),
     },
   };
 }
 
 const platform = useStarted(startPlatform, 120_000);
-
 /** A request through the gateway; fails the test unless it answers `status`. */
-async function call<T>(
-  method: string,
-  path: string,
-  token: string,
-  status: number,
-  body?: unknown,
-): Promise<T> {
-  const res = await platform().gateway.request<T>(method, path, {
-    token,
-    ...(body === undefined ? {} : { body }),
-  });
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBe(status);
-  return res.body;
-}
+const call = expectingStatus(() => platform().gateway);
 
 describe('medication flow end to end, through the gateway', () => {
   test('a physician prescribes, a pharmacist fills, stock drops and fires stock-low once, a reorder is received and replenishes', async () => {

@@ -66,10 +66,17 @@ export async function startService(
     timing?: Partial<RuntimeTiming>;
     /** The clock the service's use cases are handed (a fixed one, to test across DST changes). */
     clock?: Clock;
+    /**
+     * A database of the test's own instead of a fresh one (a second life of a service on the data
+     * the first left: a restart, a crash); the test closes it, `close()` does not.
+     */
+    db?: Db;
   } = {},
 ): Promise<RunningService> {
   const keys = opts.keys ?? (await createTestKeys());
-  const database = await createTestDatabase(mod.name);
+  const database = opts.db
+    ? { db: opts.db, close: async () => undefined }
+    : await createTestDatabase(mod.name);
   const ownBus = opts.bus ? undefined : await createTestBus();
   const bus = opts.bus ?? (ownBus as NonNullable<typeof ownBus>).bus;
   const ownStore = opts.store ? undefined : await createTestStore();

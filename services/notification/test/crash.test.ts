@@ -1,15 +1,14 @@
-import { SERVICE_PERMISSIONS, type Notification, type NotificationSummary } from '@hms/contracts';
-import { PostgresDb, createMetrics, startModule, type RunningModule } from '@hms/platform';
+import type { Notification, NotificationSummary } from '@hms/contracts';
+import { PostgresDb } from '@hms/platform';
 import {
-  TEST_AUDIENCE,
-  TEST_ISSUER,
   captureLogs,
   createTestBus,
   createTestKeys,
   createTestStore,
   createThrowawayDatabase,
+  startService,
   testServerUrl,
-  type TestKeys,
+  type RunningService,
 } from '@hms/testkit';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,26 +40,6 @@ describe.skipIf(!server)('a sender that dies after the provider accepted', () =>
     for (const close of closers.reverse()) await close().catch(() => undefined);
   });
 
-  async function startOn(
-    db: PostgresDb,
-    keys: TestKeys,
-    env: NodeJS.ProcessEnv,
-    deps: Parameters<typeof startModule>[1],
-  ) {
-    return startModule(notificationService, {
-      env: { JWT_ISSUER: TEST_ISSUER, JWT_AUDIENCE: TEST_AUDIENCE, ...env },
-      db,
-      jwksUrl: keys.jwksUrl,
-      metrics: createMetrics('notification'),
-      timing: { relayIntervalMs: 100 },
-      listen: { host: '127.0.0.1', port: 0, register: false },
-      serviceToken: {
-        token: () => keys.mint({ sub: 'svc:notification', scope: [...SERVICE_PERMISSIONS.notification] }),
-      },
-      ...deps,
-    });
-  }
-
   it('is never sent twice: after the restart it is failed as outcome-unknown', async () => {
     const database = await createThrowawayDatabase(server as string, 'hms_test_notification');
     closers.push(() => database.drop());
@@ -80,7 +59,13 @@ describe.skipIf(!server)('a sender that dies after the provider accepted', () =>
 
     // the first life: it dies while the provider answers
     const firstDb = new PostgresDb({ url: database.url, schema: 'notification', poolMax: 5 });
-    let first: RunningModule | undefined = await startOn(firstDb, keys, env, { ...deps, bus: bus.bus });
+    let first: RunningService | undefined = await startService(notificationService, {
+      ...deps,
+      db: firstDb,
+      keys,
+      env,
+      bus: bus.bus,
+    });
     sms.onAccept = async () => {
       await firstDb.close();
     };
@@ -108,7 +93,13 @@ describe.skipIf(!server)('a sender that dies after the provider accepted', () =>
     const secondDb = new PostgresDb({ url: database.url, schema: 'notification', poolMax: 5 });
     const secondBus = await createTestBus({ namespace });
     closers.push(() => secondBus.close());
-    const second = await startOn(secondDb, keys, env, { ...deps, bus: secondBus.bus });
+    const second = await startService(notificationService, {
+      ...deps,
+      db: secondDb,
+      keys,
+      env,
+      bus: secondBus.bus,
+    });
     closers.push(async () => {
       await second.close();
       await secondDb.close();

@@ -8,6 +8,7 @@ export * from './http.js';
 export * from './logs.js';
 export * from './phi-guard.js';
 export * from './platform.js';
+export * from './random.js';
 export * from './outbox.js';
 export * from './problems.js';
 export * from './bench-child.js';

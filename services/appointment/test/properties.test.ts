@@ -1,5 +1,5 @@
 import type { Appointment, SlotList, Staff, StaffInput } from '@hms/contracts';
-import { testServerUrl } from '@hms/testkit';
+import { prng, testServerUrl } from '@hms/testkit';
 import { useStarted } from '@hms/testkit/vitest';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { APPOINTMENTS, TYPES, patientInput, staffInput } from './helpers.js';
@@ -8,7 +8,6 @@ import {
   inParallel,
   inconsistentBusySpans,
   overlapsIn,
-  prng,
   startRaceWorld,
   untilCopied,
   type RaceWorld,

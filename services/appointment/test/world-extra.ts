@@ -239,24 +239,6 @@ export async function untilCopied(
   }
 }
 
-/** mulberry32: a small seeded PRNG, so a property run can be replayed from its seed. */
-export function prng(seed: number): {
-  next(): number;
-  int(n: number): number;
-  pick<T>(list: readonly T[]): T;
-} {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(list: readonly T[]) => list[int(list.length)] as T };
-}
-
 /** Runs `work(i)` for i in [0, n) with at most `width` in flight. */
 export async function inParallel(
   n: number,

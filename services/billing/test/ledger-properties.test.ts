@@ -1,5 +1,6 @@
 import type { Appointment, Claim, ClaimPaid, EventEnvelope, Invoice, PaymentRecorded } from '@hms/contracts';
 import { buildEnvelope, uuidv7 } from '@hms/platform';
+import { prng } from '@hms/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CLAIMS,
@@ -31,22 +32,6 @@ import {
  */
 const OPS = Number(process.env.BILLING_PROPERTY_OPS ?? 60);
 const SEED = Number(process.env.BILLING_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded PRNG, so a run can be replayed from its seed. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)] as T,
-  };
-}
 
 /** The test's own record of an invoice: what it bills and what it saw succeed on it. */
 interface Book {

@@ -1,5 +1,5 @@
 import type { InventoryItem, PurchaseOrder, Reservation } from '@hms/contracts';
-import type { RunningService } from '@hms/testkit';
+import { prng, type RunningService } from '@hms/testkit';
 import { describe, expect, it } from 'vitest';
 import { localDate } from '../src/domain/stock.js';
 import {
@@ -54,23 +54,6 @@ useInventoryService(
     },
   },
 );
-
-/** mulberry32: a small seeded PRNG, so a run can be replayed from its seed. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)] as T,
-  };
-}
 
 const dateAfter = (days: number) => localDate(new Date(clock.now().getTime() + days * DAY), ZONE);
 

@@ -3,7 +3,7 @@ import type { InventoryItem, Medication, PurchaseOrder, Staff } from '@hms/contr
 import { inventoryService } from '@hms/inventory';
 import { patientService } from '@hms/patient';
 import { staffService } from '@hms/staff';
-import { createTestBus, createTestKeys, outboxRows, startService } from '@hms/testkit';
+import { createTestBus, createTestKeys, outboxRows, prng, startService } from '@hms/testkit';
 import { postCreated, useStarted } from '@hms/testkit/vitest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pharmacyService } from '../src/service.js';
@@ -105,22 +105,6 @@ beforeAll(async () => {
   w = world();
   patientId = (await register(w)).id;
 });
-
-/** mulberry32: a small seeded PRNG, so a run can be replayed from its seed. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)] as T,
-  };
-}
 
 /** The facility's calendar date of an instant. */
 const localDate = (at: Date) =>

@@ -183,17 +183,27 @@ describe('UpstreamClient', () => {
       },
       { maxConcurrent: 1, maxQueued: 1, retries: 0, timeoutMs: 5000 },
     );
-    const first = client.request('GET', '/1');
-    const second = client.request('GET', '/2');
-    const third = await failure(client.request('GET', '/3'));
-    expect(third.status).toBe(503);
-    expect(third.detail).toMatch(/bulkhead full/);
+    // three calls at once: one runs, one waits, one is refused at once. Which one is refused is
+    // not the client's promise (each call gathers its token before it reaches the bulkhead), so
+    // the test names none: the first to settle must be the refusal, before the upstream answers.
+    const calls = ['/1', '/2', '/3'].map((path) =>
+      client.request('GET', path).then(
+        (res) => ({ path, res }),
+        (err: unknown) => ({ path, err }),
+      ),
+    );
+    const refused = await Promise.race(calls);
+    expect('err' in refused && refused.err).toBeInstanceOf(AppError);
+    const err = (refused as { err: AppError }).err;
+    expect(err.status).toBe(503);
+    expect(err.detail).toMatch(/bulkhead full/);
     await sleep(50);
     expect(up.calls).toHaveLength(1);
     gate.resolve();
-    expect(await first).toMatchObject({ status: 200 });
-    expect(await second).toMatchObject({ status: 200 });
-    expect(up.calls.map((c) => c.path)).toEqual(['/1', '/2']);
+    const settled = await Promise.all(calls);
+    const answered = settled.filter((s) => 'res' in s);
+    expect(answered.map((s) => ('res' in s ? s.res.status : 0))).toEqual([200, 200]);
+    expect(up.calls.map((c) => c.path).sort()).toEqual(answered.map((s) => s.path).sort());
     expect(maxInFlight).toBe(1);
   });
 

@@ -197,6 +197,9 @@ describe('UpstreamClient', () => {
     const err = (refused as { err: AppError }).err;
     expect(err.status).toBe(503);
     expect(err.detail).toMatch(/bulkhead full/);
+    // the running call reaches the upstream (bounded wait: a loaded machine may take a while),
+    // and the waiting one does not while the first holds the bulkhead's only slot
+    for (const until = Date.now() + 10_000; up.calls.length === 0 && Date.now() < until;) await sleep(10);
     await sleep(50);
     expect(up.calls).toHaveLength(1);
     gate.resolve();

@@ -10,6 +10,14 @@ export const EmbeddedConfig = Type.Object({
     description: 'gateway port; services listen on PORT+1…PORT+10',
   }),
   HOST: Type.String({ default: '127.0.0.1', description: 'address every service listens on' }),
+  MANAGEMENT_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65_535,
+      description:
+        'management listener on HOST (/metrics of every service, event administration); default PORT+100',
+    }),
+  ),
   HMS_DATA_DIR: Type.String({ default: './.data', description: 'embedded data: PGlite, keys' }),
   LOG_LEVEL: Type.String({ default: 'info', description: 'pino log level' }),
   JWT_ISSUER: Type.String({ default: 'hms-auth' }),

@@ -34,6 +34,7 @@ const adminLine =
 process.stdout.write(
   `HMS embedded platform ready in ${(readyMs / 1000).toFixed(1)} s (rss ${rssMiB} MiB), data in ${cfg.HMS_DATA_DIR}\n${lines.join('\n')}\n` +
     `Entry point: ${entry}  (API under /api/v1, docs at ${entry}/docs, health at ${entry}/health)\n` +
+    `Management: ${platform.managementUrl}  (/metrics; /admin/events/<service>/dead-letters with events:manage)\n` +
     adminLine +
     `Log in: curl -s -X POST ${entry}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"…","password":"…"}'\n`,
 );

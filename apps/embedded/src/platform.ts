@@ -5,6 +5,7 @@ import { IMPLEMENTED_SERVICES, SERVICES } from '@hms/contracts';
 import {
   EmbeddedPostgres,
   InProcessBus,
+  ManagementServer,
   MemoryStore,
   ServiceTokenProvider,
   createLogger,
@@ -43,6 +44,8 @@ export interface RunningPlatform {
   /** The first administrator, when this start created it (with its password when generated). */
   admin: BootstrapResult;
   authUrl: string;
+  /** The management listener of the process: `/metrics` of every service, event administration. */
+  managementUrl: string;
   /** The auth service's database, for the demo seeding. */
   authDb: Db;
   close(): Promise<void>;
@@ -101,9 +104,12 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       ? new ServiceTokenProvider({ authUrl: () => authUrl, clientId: name, clientSecret })
       : undefined;
   };
+  // one management listener for the process: every module's metrics and dead letters, by name
+  const management = new ManagementServer({ logger, verifier: shared.verifier, metrics: platformMetrics });
   const running: RunningModule[] = [];
   const services: { name: string; url: string }[] = [];
   const closeAll = async () => {
+    await management.close().catch(() => undefined);
     for (const r of running) await r.close().catch(() => undefined);
     await shared.close();
     await bus.close();
@@ -125,6 +131,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       metrics: createMetrics(mod.name),
       ...(serviceToken ? { serviceToken } : {}),
       listen: { host: cfg.HOST, port: cfg.PORT + offset },
+      management,
     });
     running.push(module);
     return { name: mod.name, url: module.url };
@@ -143,6 +150,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
       bootstrapAdmin(authDb, env, { generatePassword: true }),
       ...edge.map(async (m) => services.push(await start(m))),
     ]);
+    await management.listen(cfg.HOST, cfg.MANAGEMENT_PORT ?? cfg.PORT + 100);
   } catch (err) {
     await closeAll();
     throw err;
@@ -152,6 +160,7 @@ export async function startPlatform(cfg: ReturnType<typeof readEmbeddedConfig>):
     logger,
     admin,
     authUrl,
+    managementUrl: management.address,
     authDb,
     close: closeAll,
   };

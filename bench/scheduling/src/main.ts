@@ -166,7 +166,7 @@ const children: ChildProcess[] = [];
 async function startChild(
   role: Role,
   env: Record<string, string> = {},
-): Promise<{ url: string; pid: number }> {
+): Promise<{ url: string; managementUrl: string; pid: number }> {
   const config: ChildConfig = {
     role,
     databaseUrl: dbUrl,
@@ -187,13 +187,13 @@ async function startChild(
       process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=bench/results'] : process.execArgv,
   });
   children.push(child);
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; managementUrl: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${role} exited with ${code} before it was ready`)));
     child.on('message', (m: FromChild) => {
-      if (m.kind === 'ready') resolve(m.url);
+      if (m.kind === 'ready') resolve(m);
     });
   });
-  return { url, pid: child.pid as number };
+  return { url: ready.url, managementUrl: ready.managementUrl, pid: child.pid as number };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -217,8 +217,8 @@ async function until(what: string, ms: number, ask: () => Promise<boolean>): Pro
 }
 
 /** Appointment's outbound HTTP calls so far (its `http_client_requests_total`, all upstreams and outcomes). */
-async function outboundCalls(appointmentUrl: string): Promise<number> {
-  const res = await fetch(`${appointmentUrl}/metrics`);
+async function outboundCalls(managementUrl: string): Promise<number> {
+  const res = await fetch(`${managementUrl}/metrics`);
   const text = await res.text();
   let sum = 0;
   for (const line of text.split('\n'))
@@ -425,12 +425,12 @@ try {
   // warm-up: every staff member booked once at least (fills Appointment's copy of their time off)
   for (const s of setups) await closedLoop(WARMUP, CONNECTIONS, MAX_MS, s.op);
   const loadBefore = load();
-  const callsBefore = await outboundCalls(appointmentSvc.url);
+  const callsBefore = await outboundCalls(appointmentSvc.managementUrl);
   const perSlice = Math.ceil(REQUESTS / ROUNDS);
   for (let round = 0; round < ROUNDS; round++)
     for (let k = 0; k < setups.length; k++)
       await slice(setups[(round + k) % setups.length] as Setup, perSlice, MAX_MS / ROUNDS / setups.length);
-  const outboundDuringMeasure = (await outboundCalls(appointmentSvc.url)) - callsBefore;
+  const outboundDuringMeasure = (await outboundCalls(appointmentSvc.managementUrl)) - callsBefore;
   const loadAfter = load();
 
   const bookingResult = (s: Setup) => {

@@ -40,3 +40,5 @@ export * from './events/local-copy.js';
 export * from './events/access.js';
 export * from './db/rows.js';
 export * from './db/versioned.js';
+export * from './http/management.js';
+export * from './http/resilience.js';

@@ -12,10 +12,22 @@ export interface ServiceInstance {
   startedAt: string;
 }
 
+/** Called back with a service's instances, or with why they could not be read. */
+export type InstancesCallback = (err: Error | null, list?: readonly ServiceInstance[]) => void;
+
 export interface InstanceSource {
-  instances(name: string): Promise<ServiceInstance[]>;
-  /** The same list when the source holds it fresh in memory (no I/O, no promise); else undefined. */
-  cachedInstances?(name: string): ServiceInstance[] | undefined;
+  /**
+   * Hands over the instances of a service: at once (no promise, no later tick) when the source
+   * holds the list fresh in memory, else once read.
+   */
+  withInstances(name: string, use: InstancesCallback): void;
+}
+
+/** A source's instances as a promise, for callers off the request path. */
+export function instancesOf(source: InstanceSource, name: string): Promise<readonly ServiceInstance[]> {
+  return new Promise((resolve, reject) =>
+    source.withInstances(name, (err, list) => (err ? reject(err) : resolve(list ?? []))),
+  );
 }
 
 /**
@@ -67,20 +79,20 @@ export class ServiceRegistry implements InstanceSource {
     await this.store.del(key);
   }
 
-  cachedInstances(name: string): ServiceInstance[] | undefined {
+  /** From memory while the list read last is younger than `cacheMs`, else read from the store. */
+  withInstances(name: string, use: InstancesCallback): void {
     const cached = this.cache.get(name);
-    return cached && Date.now() - cached.at < (this.opts.cacheMs ?? 1000) ? cached.list : undefined;
-  }
-
-  async instances(name: string): Promise<ServiceInstance[]> {
-    const cached = this.cachedInstances(name);
-    if (cached) return cached;
-    const entries = await this.store.scan(`registry:${name}:`);
-    const list = [...entries.values()]
-      .map((v) => JSON.parse(v) as ServiceInstance)
-      .sort((a, b) => a.id.localeCompare(b.id));
-    this.cache.set(name, { at: Date.now(), list });
-    return list;
+    if (cached && Date.now() - cached.at < (this.opts.cacheMs ?? 1000)) return use(null, cached.list);
+    this.store.scan(`registry:${name}:`).then(
+      (entries) => {
+        const list = [...entries.values()]
+          .map((v) => JSON.parse(v) as ServiceInstance)
+          .sort((a, b) => a.id.localeCompare(b.id));
+        this.cache.set(name, { at: Date.now(), list });
+        use(null, list);
+      },
+      (err: unknown) => use(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   async stop(): Promise<void> {
@@ -99,12 +111,12 @@ export class StaticRegistry implements InstanceSource {
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
-  async instances(name: string): Promise<ServiceInstance[]> {
-    return this.cachedInstances(name);
+  /** Always at once: the list is read from the environment (and parsed once per value). */
+  withInstances(name: string, use: InstancesCallback): void {
+    use(null, this.list(name));
   }
 
-  /** Always known: the list is read from the environment (and parsed once per value). */
-  cachedInstances(name: string): ServiceInstance[] {
+  private list(name: string): ServiceInstance[] {
     const raw = this.env[`${name.toUpperCase()}_URL`];
     if (!raw) return [];
     const seen = this.parsed.get(name);
@@ -131,22 +143,15 @@ export class StaticRegistry implements InstanceSource {
 export class ChainedSource implements InstanceSource {
   constructor(private readonly sources: InstanceSource[]) {}
 
-  async instances(name: string): Promise<ServiceInstance[]> {
-    for (const s of this.sources) {
-      const list = await s.instances(name);
-      if (list.length > 0) return list;
-    }
-    return [];
-  }
-
-  /** Known only when every source it would consult before finding instances answers from memory. */
-  cachedInstances(name: string): ServiceInstance[] | undefined {
-    for (const s of this.sources) {
-      const list = s.cachedInstances?.(name);
-      if (list === undefined) return undefined;
-      if (list.length > 0) return list;
-    }
-    return [];
+  /** The first source that has instances answers; at once when each it consults answers at once. */
+  withInstances(name: string, use: InstancesCallback, from = 0): void {
+    const source = this.sources[from];
+    if (!source) return use(null, []);
+    source.withInstances(name, (err, list) => {
+      if (err) return use(err);
+      if (list && list.length > 0) return use(null, list);
+      this.withInstances(name, use, from + 1);
+    });
   }
 }
 
@@ -163,19 +168,34 @@ export class LoadBalancer {
     private readonly opts: { zone?: string; downForMs?: number } = {},
   ) {}
 
-  async pick(name: string): Promise<string> {
-    return this.choose(name, await this.source.instances(name));
+  /**
+   * Calls back with the URL of the instance to call (or `NoInstanceError`): at once when the
+   * source holds the instance list in memory (most calls), else once it is read.
+   */
+  pickThen(name: string, use: (err: Error | null, url?: string) => void): void {
+    this.source.withInstances(name, (err, list) => {
+      if (err) return use(err);
+      let url: string;
+      try {
+        url = this.choose(name, list ?? []);
+      } catch (refused) {
+        return use(refused as Error);
+      }
+      use(null, url);
+    });
+  }
+
+  /** `pickThen` as a promise, for callers off the request path. */
+  pick(name: string): Promise<string> {
+    return new Promise((resolve, reject) =>
+      this.pickThen(name, (err, url) => (err ? reject(err) : resolve(url as string))),
+    );
   }
 
   /**
-   * `pick` without a promise, when the source holds the instance list in memory (most calls);
-   * undefined when only `pick` can tell. Throws NoInstanceError as `pick` does.
+   * The one rule of which instance is called: healthy and not marked down, in the caller's zone
+   * when there are any there, round-robin among them.
    */
-  pickCached(name: string): string | undefined {
-    const list = this.source.cachedInstances?.(name);
-    return list === undefined ? undefined : this.choose(name, list);
-  }
-
   private choose(name: string, instances: readonly ServiceInstance[]): string {
     const now = Date.now();
     const all = instances.filter((i) => i.healthy && (this.down.get(i.url) ?? 0) <= now);

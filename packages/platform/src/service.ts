@@ -7,7 +7,6 @@ import { kitMigrations, migrate, type Migration } from './db/migrate.js';
 import type { Db } from './db/types.js';
 import type { ErrorSpec } from './errors.js';
 import { DEFAULT_PREFETCH, DEFAULT_RETRY, type EventBus, type RetryPolicy } from './events/bus.js';
-import { deadLetterRoutes } from './events/admin.js';
 import { inboxHandler, type EventConsumer } from './events/consumer.js';
 import { eventMetricsFor } from './events/metrics.js';
 import { notifyOnOutboxCommit } from './events/outbox.js';
@@ -72,6 +71,8 @@ export interface ServiceModule {
   consumers?: (deps: ServiceDeps) => EventConsumer[];
   /** Its error catalogue (`defineErrors`), beyond the kit's common errors: published in its OpenAPI. */
   errors?: { specs: Record<string, ErrorSpec> };
+  /** The tags its operations are grouped under, name → description (declared in its OpenAPI). */
+  tags?: Record<string, string>;
 }
 
 /** What a module may set on its HTTP server besides what the kit sets for every service. */
@@ -130,6 +131,8 @@ export interface Infrastructure {
 
 export interface RunningServiceRuntime {
   app: App;
+  /** Whether it consumes events (its dead letters are administered on the management listener). */
+  consumesEvents: boolean;
   relay: OutboxRelay;
   scheduler: Scheduler;
   /** Stops HTTP (draining requests), consuming (finishing handlers) and background jobs, in that order. */
@@ -218,12 +221,12 @@ export async function startServiceRuntime(
     readiness: deps.readiness,
     bodyLimit: kit.BODY_LIMIT,
     ...(mod.errors ? { errors: mod.errors.specs } : {}),
+    ...(mod.tags ? { tags: mod.tags } : {}),
     ...httpOptions,
     access: { ...accessOptions, recorder: access },
   });
   await mod.setup(app, deps);
   const consumers = mod.consumers?.(deps) ?? [];
-  if (consumers.length > 0) deadLetterRoutes(app, infra.bus, mod.name);
   await app.ready();
 
   if (consumers.length > 0) {
@@ -274,6 +277,7 @@ export async function startServiceRuntime(
 
   return {
     app,
+    consumesEvents: consumers.length > 0,
     relay,
     scheduler,
     async close() {

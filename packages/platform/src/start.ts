@@ -7,6 +7,7 @@ import type { EventBus } from './events/bus.js';
 import { eventMetricsFor } from './events/metrics.js';
 import { RabbitBus } from './events/rabbitmq.js';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.js';
+import { ManagementServer } from './http/management.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import type { Clock } from './http/routes.js';
 import type { App } from './http/server.js';
@@ -41,6 +42,17 @@ export const ModuleConfig = Type.Object({
   DATABASE_URL: Type.Optional(ServiceConfigKeys.DATABASE_URL),
   JWKS_URL: Type.Optional(ServiceConfigKeys.JWKS_URL),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'port to listen on' }),
+  MANAGEMENT_HOST: Type.String({
+    default: '127.0.0.1',
+    description:
+      'address of the management listener (/metrics, event administration): loopback, or the pod address for a scraper; never a public interface',
+  }),
+  MANAGEMENT_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 9464,
+    description: 'port of the management listener',
+  }),
   AMQP_URL: Type.Optional(secret({ description: 'RabbitMQ, e.g. amqp://user:pass@rabbitmq:5672/hms' })),
   REDIS_URL: Type.Optional(secret({ description: 'Redis, e.g. redis://:pass@redis:6379/0' })),
   PUBLIC_URL: Type.Optional(
@@ -140,6 +152,14 @@ export interface StartModuleOptions {
    * registry unless `register` is false (tests register the instances they mean to route to).
    */
   listen?: { host?: string; port?: number; register?: boolean } | false;
+  /**
+   * The management listener (`/metrics`, event administration): one of the process's handed in
+   * (embedded: one for every module; not closed), or where this start makes and binds its own, or
+   * false for none. Default: `MANAGEMENT_HOST`:`MANAGEMENT_PORT` when `listen` is not given (a
+   * standalone service); an ephemeral loopback port when it is (tests, benchmarks: several
+   * modules in one machine); none with `listen: false`.
+   */
+  management?: ManagementServer | { host?: string; port?: number } | false;
 }
 
 export interface RunningModule {
@@ -148,6 +168,8 @@ export interface RunningModule {
   /** `http://host:port` once listening ('' otherwise). */
   url: string;
   runtime: RunningServiceRuntime;
+  /** The management listener serving it (undefined with `management: false`). */
+  management: ManagementServer | undefined;
   db: Db;
   bus: EventBus;
   shared: SharedInfrastructure;
@@ -236,6 +258,28 @@ export async function startModule(mod: ServiceModule, opts: StartModuleOptions =
       ...(opts.clock ? { clock: opts.clock } : {}),
     });
     owned.push(() => runtime.close());
+    let management: ManagementServer | undefined;
+    const where =
+      opts.management ??
+      (opts.listen === undefined
+        ? { host: cfg.MANAGEMENT_HOST, port: cfg.MANAGEMENT_PORT }
+        : opts.listen && { host: '127.0.0.1', port: 0 });
+    if (where instanceof ManagementServer) management = where;
+    else if (where) {
+      const own = new ManagementServer({ logger, verifier: shared.verifier, metrics });
+      owned.push(() => own.close());
+      await own.listen(where.host ?? cfg.MANAGEMENT_HOST, where.port ?? cfg.MANAGEMENT_PORT);
+      management = own;
+    }
+    if (management) {
+      const served = management;
+      served.add({
+        name: mod.name,
+        registry: metrics.registry,
+        deadLetters: runtime.consumesEvents ? bus : undefined,
+      });
+      owned.push(async () => served.remove(mod.name));
+    }
     let url = '';
     if (opts.listen !== false) {
       const host = opts.listen?.host ?? cfg.HOST;
@@ -257,6 +301,7 @@ export async function startModule(mod: ServiceModule, opts: StartModuleOptions =
       app: runtime.app,
       url,
       runtime,
+      management,
       db,
       bus,
       shared,

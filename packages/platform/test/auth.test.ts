@@ -11,7 +11,10 @@ import {
   createLogger,
   createMetrics,
   createTokenVerifier,
+  tokenStanding,
   tokenTimeProblem,
+  type Principal,
+  type TokenVerifier,
   type App,
 } from '@hms/platform';
 import { createTestKeys, mintToken, TEST_AUDIENCE, TEST_ISSUER, type TestKeys } from '@hms/testkit';
@@ -333,11 +336,11 @@ describe('a signing key withdrawn from a JWKS served over HTTP', () => {
       const other = await spare.mint({ roles: ['nurse'] });
       expect(await get(token)).toBe(200);
       expect(await get(token)).toBe(200); // from the verified-token cache
-      expect(verifier.verifyCached?.(token)).toBeDefined();
+      expect(atOnce(verifier, token)?.principal?.sub).toBeDefined();
 
       published = [spare.publicJwk]; // the key is withdrawn (a compromise)
       await sleep(1200);
-      expect(verifier.verifyCached?.(token)).toBeUndefined(); // the set it knows is stale: not answered
+      expect(atOnce(verifier, token)).toBeUndefined(); // the set it knows is stale: it is read again first
       expect(await get(token)).toBe(401);
       await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
       // a token of a new verification is refused as well, and the key still published still works
@@ -350,8 +353,18 @@ describe('a signing key withdrawn from a JWKS served over HTTP', () => {
   });
 });
 
-describe('verifyCached: the check without a promise', () => {
-  test('answers only for a token verified before, refuses it once revoked, and leaves the rest to verify', async () => {
+/** What `authenticate` called back with before returning (undefined: it had not called back yet). */
+function atOnce(verifier: TokenVerifier, token: string): { principal?: Principal; err?: Error } | undefined {
+  let answer: { principal?: Principal; err?: Error } | undefined;
+  verifier.authenticate(
+    token,
+    (err, principal) => (answer = err ? { err } : { principal: principal as Principal }),
+  );
+  return answer;
+}
+
+describe('authenticate: at once when what decides it is at hand', () => {
+  test('answers at once only for a token verified before, refuses it once revoked, and checks the rest first', async () => {
     const keys = await createTestKeys();
     const denied = new Set<string>();
     const verifier = createTokenVerifier({
@@ -361,33 +374,24 @@ describe('verifyCached: the check without a promise', () => {
       isRevoked: (jti) => denied.has(jti),
     });
     const token = await keys.mint({ roles: ['nurse'] });
-    // never verified: only the full check can tell (its signature is not looked at here)
-    expect(verifier.verifyCached?.(token)).toBeUndefined();
+    // never verified: its signature is checked first, so the answer comes later
+    expect(atOnce(verifier, token)).toBeUndefined();
     const principal = await verifier.verify(token);
-    expect(verifier.verifyCached?.(token)).toBe(principal);
+    expect(atOnce(verifier, token)).toEqual({ principal });
 
     // revoked: refused at once, with the error verify gives
     denied.add(principal.jti);
-    expect(() => verifier.verifyCached?.(token)).toThrow(expect.objectContaining({ status: 401 }));
-    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
+    expect(atOnce(verifier, token)?.err).toMatchObject({ status: 401, detail: 'token revoked' });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401, detail: 'token revoked' });
 
-    // a deny-list that must be asked asynchronously: the full check answers instead
-    const slowList = createTokenVerifier({
-      jwksUrl: keys.jwksUrl,
-      issuer: TEST_ISSUER,
-      audience: TEST_AUDIENCE,
-      isRevoked: async () => false,
-    });
-    await slowList.verify(token);
-    expect(slowList.verifyCached?.(token)).toBeUndefined();
-
-    // a tampered copy of a verified token is a different text: never answered from the cache
+    // a tampered copy of a verified token is a different text: checked in full, and refused
     const [h, p, sig] = token.split('.');
     const tampered = `${h}.${p}.${(sig as string).slice(0, -2)}AA`;
-    expect(verifier.verifyCached?.(tampered)).toBeUndefined();
+    expect(atOnce(verifier, tampered)).toBeUndefined();
+    await expect(verifier.verify(tampered)).rejects.toMatchObject({ status: 401 });
   });
 
-  test('expired tokens are left to verify, which refuses them', async () => {
+  test('expired tokens are checked again, and refused', async () => {
     const keys = await createTestKeys();
     const verifier = createTokenVerifier({
       jwksUrl: keys.jwksUrl,
@@ -398,8 +402,34 @@ describe('verifyCached: the check without a promise', () => {
     const token = await keys.mint({ roles: ['nurse'], expiresInSec: 1 });
     await verifier.verify(token);
     await sleep(1100);
-    expect(verifier.verifyCached?.(token)).toBeUndefined();
+    expect(atOnce(verifier, token)).toBeUndefined();
     await expect(verifier.verify(token)).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe('tokenStanding: the one rule for a checked token', () => {
+  const principal = {
+    sub: 'u1',
+    roles: ['nurse'],
+    permissions: new Set<string>(),
+    jti: 'j1',
+    exp: 2_000,
+    isService: false,
+  };
+  const now = (ms: number, kids: string[], revoked: string[] = []) => ({
+    ms,
+    kids: new Set(kids),
+    revoked: (jti: string) => revoked.includes(jti),
+  });
+  test('stands before exp while its key is published; rechecked after exp or once the key is withdrawn', () => {
+    expect(tokenStanding({ principal, kid: 'k1' }, now(1_999_999, ['k1', 'k2']))).toBe(principal);
+    expect(tokenStanding({ principal, kid: 'k1' }, now(2_000_000, ['k1']))).toBe('recheck');
+    expect(tokenStanding({ principal, kid: 'k1' }, now(1_000, ['k2']))).toBe('recheck');
+  });
+  test('refused when its id is on the deny-list', () => {
+    expect(() => tokenStanding({ principal, kid: 'k1' }, now(1_000, ['k1'], ['j1']))).toThrow(
+      expect.objectContaining({ status: 401, detail: 'token revoked' }),
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import {
   NoInstanceError,
   ServiceRegistry,
   StaticRegistry,
+  instancesOf,
   type InstanceSource,
   type ServiceInstance,
 } from '@hms/platform';
@@ -20,7 +21,16 @@ const inst = (id: string, zone: string, healthy = true): ServiceInstance => ({
   startedAt: '',
 });
 
-const source = (list: ServiceInstance[]): InstanceSource => ({ instances: async () => list });
+const source = (list: ServiceInstance[]): InstanceSource => ({
+  withInstances: (_name, use) => void Promise.resolve().then(() => use(null, list)),
+});
+
+/** What `pickThen` answered before returning (undefined: it had not called back yet). */
+function pickedAtOnce(lb: LoadBalancer, name: string): string | Error | undefined {
+  let answer: string | Error | undefined;
+  lb.pickThen(name, (err, url) => (answer = err ?? url));
+  return answer;
+}
 
 describe('client-side load balancing', () => {
   it('round-robins over healthy instances', async () => {
@@ -54,38 +64,42 @@ describe('client-side load balancing', () => {
 
   it('reads a static list from <SERVICE>_URL', async () => {
     const reg = new StaticRegistry({ PATIENT_URL: 'http://p1:8080, http://p2:8080' });
-    expect((await reg.instances('patient')).map((i) => i.url)).toEqual(['http://p1:8080', 'http://p2:8080']);
-    expect(await reg.instances('staff')).toEqual([]);
+    expect((await instancesOf(reg, 'patient')).map((i) => i.url)).toEqual([
+      'http://p1:8080',
+      'http://p2:8080',
+    ]);
+    expect(await instancesOf(reg, 'staff')).toEqual([]);
   });
 
-  it('picks without a promise when the instance list is in memory, in the same rotation as pick', async () => {
+  it('picks at once when the instance list is in memory, in the same rotation as pick', async () => {
     const env = { SVC_URL: 'http://a,http://b' };
     const lb = new LoadBalancer(new ChainedSource([new StaticRegistry(env)]), { downForMs: 60_000 });
-    expect([lb.pickCached('svc'), await lb.pick('svc'), lb.pickCached('svc')]).toEqual([
+    expect([pickedAtOnce(lb, 'svc'), await lb.pick('svc'), pickedAtOnce(lb, 'svc')]).toEqual([
       'http://a',
       'http://b',
       'http://a',
     ]);
     lb.markDown('http://b');
-    expect([lb.pickCached('svc'), lb.pickCached('svc')]).toEqual(['http://a', 'http://a']);
+    expect([pickedAtOnce(lb, 'svc'), pickedAtOnce(lb, 'svc')]).toEqual(['http://a', 'http://a']);
     lb.markDown('http://a');
-    expect(() => lb.pickCached('svc')).toThrow(NoInstanceError);
+    expect(pickedAtOnce(lb, 'svc')).toBeInstanceOf(NoInstanceError);
+    await expect(lb.pick('svc')).rejects.toBeInstanceOf(NoInstanceError);
     // a changed list is read again
     env.SVC_URL = 'http://c';
-    expect(lb.pickCached('svc')).toBe('http://c');
+    expect(pickedAtOnce(lb, 'svc')).toBe('http://c');
   });
 
-  it('leaves the pick to the async path while a source has nothing fresh in memory', async () => {
+  it('calls back later while a source has nothing fresh in memory, then at once while it is held', async () => {
     const store = new MemoryStore();
     try {
       const registry = new ServiceRegistry(store, { cacheMs: 60_000 });
       const lb = new LoadBalancer(new ChainedSource([registry, new StaticRegistry({})]));
       await registry.register(inst('r1', ''));
-      // the registry has not been read yet: only pick can tell
-      expect(lb.pickCached('svc')).toBeUndefined();
+      // the registry has not been read yet: the answer comes once it is
+      expect(pickedAtOnce(lb, 'svc')).toBeUndefined();
       expect(await lb.pick('svc')).toBe('http://r1');
       // read once, it is held for cacheMs
-      expect(lb.pickCached('svc')).toBe('http://r1');
+      expect(pickedAtOnce(lb, 'svc')).toBe('http://r1');
       await registry.stop();
     } finally {
       await store.close();

@@ -7,6 +7,7 @@ import {
   createMetrics,
   createTokenVerifier,
   isUuid,
+  ManagementServer,
   uuidv7,
   type App,
   type ReadinessCheck,
@@ -29,11 +30,17 @@ let keys: TestKeys;
 
 function buildApp(opts: { readiness?: ReadinessCheck[]; bodyLimit?: number; maxUrlLength?: number } = {}) {
   const { logger, lines } = captureLogger('http-test');
+  const metrics = createMetrics('http-test');
+  const verifier = createTokenVerifier({
+    jwksUrl: keys.jwksUrl,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+  });
   const app: App = createHttpServer({
     service: 'http-test',
     logger,
-    verifier: createTokenVerifier({ jwksUrl: keys.jwksUrl, issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
-    metrics: createMetrics('http-test'),
+    verifier,
+    metrics,
     readiness: opts.readiness,
     bodyLimit: opts.bodyLimit ?? 2048,
     maxUrlLength: opts.maxUrlLength ?? 1024,
@@ -68,12 +75,14 @@ function buildApp(opts: { readiness?: ReadinessCheck[]; bodyLimit?: number; maxU
       },
     );
   });
-  return { app, lines };
+  return { app, lines, metrics, verifier, logger };
 }
 
 describe('HTTP kit', () => {
   let app: App;
   let url: string;
+  let management: ManagementServer;
+  let managementUrl: string;
   let logs: () => LogLine[];
   let reader: string;
   let writer: string;
@@ -95,10 +104,18 @@ describe('HTTP kit', () => {
     app = built.app;
     logs = built.lines;
     url = await listen(app);
+    management = new ManagementServer({
+      logger: built.logger,
+      verifier: built.verifier,
+      metrics: createMetrics('management-test'),
+    });
+    management.add({ name: 'http-test', registry: built.metrics.registry });
+    managementUrl = await management.listen('127.0.0.1', 0);
     reader = `Bearer ${await keys.mint({ roles: ['nurse'] })}`;
     writer = `Bearer ${await keys.mint({ roles: ['physician'] })}`;
   });
   afterAll(async () => {
+    await management.close();
     await app.close();
   });
 
@@ -338,10 +355,15 @@ describe('HTTP kit', () => {
       ready = true;
     });
 
-    test('/metrics exposes request durations labelled by route template, not raw path', async () => {
+    test('/metrics is not on the public port', async () => {
+      expectProblem(await call(`${url}/metrics`), 404, 'not_found');
+      expectProblem(await call(`${url}/admin/events/http-test/dead-letters`), 404, 'not_found');
+    });
+
+    test('the management listener exposes request durations labelled by route template, not raw path', async () => {
       await call(`${url}/api/v1/things?limit=5`, { headers: { authorization: reader } });
       await call(`${url}/api/v1/unknown/0190a1b2`);
-      const res = await call(`${url}/metrics`);
+      const res = await call(`${managementUrl}/metrics`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(res.text).toMatch(

@@ -45,7 +45,8 @@ export interface BenchChildConfig<R extends string = string> {
 
 export type ToBenchChild = { kind: 'stop' };
 
-export type FromBenchChild = { kind: 'ready'; url: string } | { kind: 'stopped' };
+/** `managementUrl`: the service's management listener (its `/metrics`), on an ephemeral port. */
+export type FromBenchChild = { kind: 'ready'; url: string; managementUrl: string } | { kind: 'stopped' };
 
 function send(message: FromBenchChild): void {
   process.send?.(message);
@@ -84,7 +85,7 @@ async function serviceToken(config: BenchChildConfig, name: string): Promise<Ser
 async function start(
   config: BenchChildConfig,
   mod: ServiceModule,
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<{ url: string; managementUrl: string; close(): Promise<void> }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...config.env,
@@ -114,6 +115,7 @@ async function start(
   });
   return {
     url: running.url,
+    managementUrl: running.management?.address ?? '',
     async close() {
       await running.close();
       await bus.destroy();
@@ -143,5 +145,5 @@ export async function runBenchChild(modules: Record<string, ServiceModule>): Pro
   });
   // the bench process went away (it failed): do not linger
   process.on('disconnect', () => process.exit(0));
-  send({ kind: 'ready', url: server.url });
+  send({ kind: 'ready', url: server.url, managementUrl: server.managementUrl });
 }

@@ -44,6 +44,10 @@ export interface RunningService {
   keys: TestKeys;
   /** Real HTTP on loopback, as a client would call it. */
   request<T = unknown>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  /** The same, to its management listener (`/metrics`, `/admin/events/<service>/dead-letters`). */
+  manage<T = unknown>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  /** `http://127.0.0.1:port` of its management listener. */
+  managementUrl: string;
   close(): Promise<void>;
 }
 
@@ -94,6 +98,7 @@ export async function startService(
       registryTiming: { ttlMs: 2000, cacheMs: 100 },
       timing: { relayIntervalMs: 100, ...opts.timing },
       listen: { host: '127.0.0.1', port: 0, register: false },
+      management: { host: '127.0.0.1', port: 0 },
       ...(opts.clock ? { clock: opts.clock } : {}),
       // what the auth service's client-credentials grant would give this service
       serviceToken: {
@@ -111,6 +116,7 @@ export async function startService(
     throw err;
   }
   const { app, url, runtime } = running;
+  const managementUrl = running.management?.address ?? '';
   return {
     app,
     url,
@@ -120,20 +126,10 @@ export async function startService(
     denyList: running.shared.denyList,
     runtime,
     keys,
-    async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
-      const headers: Record<string, string> = { ...ro.headers };
-      if (ro.token) headers.authorization = `Bearer ${ro.token}`;
-      let body: string | undefined = ro.rawBody;
-      if (ro.body !== undefined) {
-        body = JSON.stringify(ro.body);
-        headers['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(url + path, { method, headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
-      return { status: res.status, headers: res.headers, body: parsed as T };
-    },
+    managementUrl,
+    request: <T>(method: string, path: string, ro?: RequestOptions) => call<T>(url, method, path, ro),
+    manage: <T>(method: string, path: string, ro?: RequestOptions) =>
+      call<T>(managementUrl, method, path, ro),
     async close() {
       await running.close();
       await ownBus?.close();
@@ -141,4 +137,24 @@ export async function startService(
       await database.close();
     },
   };
+}
+
+async function call<T>(
+  base: string,
+  method: string,
+  path: string,
+  ro: RequestOptions = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...ro.headers };
+  if (ro.token) headers.authorization = `Bearer ${ro.token}`;
+  let body: string | undefined = ro.rawBody;
+  if (ro.body !== undefined) {
+    body = JSON.stringify(ro.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed as T };
 }

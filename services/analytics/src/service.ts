@@ -15,6 +15,10 @@ export const analyticsService: ServiceModule = {
     'KPIs per facility day from every event (order-independent, rebuildable, no PHI): dashboard, reports, recent events, a live stream',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'analytics'),
   errors: AnalyticsErrors,
+  tags: {
+    analytics:
+      'Key figures per facility day built from every event (no patient data): the dashboard, reports, the events recorded, a live stream and rebuilds of the read models.',
+  },
   setup(app, deps) {
     const ctx = contextOf(deps);
     const { config } = ctx;

@@ -203,7 +203,7 @@ const appliedOnce = (e: EventEnvelope): Seen => ({
 
 /** The redeliveries of `type` a consumer's inbox skipped, from its `/metrics`. */
 async function duplicatesSkipped(svc: RunningService, consumer: Consumer, type: string): Promise<number> {
-  const res = await svc.request<string>('GET', '/metrics');
+  const res = await svc.manage<string>('GET', '/metrics');
   const line = new RegExp(
     `^events_duplicate_total\\{(?=[^}]*consumer="${consumer}")(?=[^}]*type="${type}")[^}]*\\} (\\d+)$`,
     'gm',

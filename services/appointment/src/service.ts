@@ -11,6 +11,10 @@ export const appointmentService: ServiceModule = {
   description: 'Appointments: types, booking without double booking, recurring series, slot finder',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'appointment'),
   errors: AppointmentErrors,
+  tags: {
+    appointments:
+      'Appointment types, booking (single or a recurring series) without double booking, the slot finder, and the life of an appointment: reschedule, cancel, check in, complete, no-show.',
+  },
   setup(app, deps) {
     const config = appointmentConfig(deps.env);
     const ctx: AppointmentContext = {

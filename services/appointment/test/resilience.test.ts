@@ -106,7 +106,7 @@ describe('booking when the owner of an empty local copy is unreachable', () => {
     most: number,
     timeoutMs: number,
   ) {
-    for (let i = 0; (await breakerState(w().appointment.url, 'staff')) !== 2; i += 1) {
+    for (let i = 0; (await breakerState(w().appointment.managementUrl, 'staff')) !== 2; i += 1) {
       expect(i, 'the breaker to staff did not open').toBeLessThan(most);
       expectUnavailable(await book(who, '2027-03-02T09:00:00Z', timeoutMs));
     }
@@ -155,12 +155,13 @@ describe('booking when the owner of an empty local copy is unreachable', () => {
       await px().up();
       px().reset();
       const refused = { upstream: 'staff', outcome: 'circuit_open' };
-      const rejectedBefore = (await metric(w().appointment.url, 'http_client_requests_total', refused)) ?? 0;
+      const rejectedBefore =
+        (await metric(w().appointment.managementUrl, 'http_client_requests_total', refused)) ?? 0;
       expectUnavailable(await book(who, '2027-03-02T09:00:00Z'));
       expect(px().requests).toEqual([]);
-      expect(await metric(w().appointment.url, 'http_client_requests_total', refused)).toBeGreaterThan(
-        rejectedBefore,
-      );
+      expect(
+        await metric(w().appointment.managementUrl, 'http_client_requests_total', refused),
+      ).toBeGreaterThan(rejectedBefore);
       // a refused booking changed nothing
       expect(await counts(w().appointment)).toEqual(before);
     } finally {
@@ -171,7 +172,7 @@ describe('booking when the owner of an empty local copy is unreachable', () => {
     const booked = await untilBooked(who, '2027-03-02T09:00:00Z');
     expect(booked).toMatchObject({ ...who, start: '2027-03-02T09:00:00.000Z', status: 'scheduled' });
     expect(px().requests.length).toBeGreaterThan(0);
-    expect(await breakerState(w().appointment.url, 'staff')).toBe(0);
+    expect(await breakerState(w().appointment.managementUrl, 'staff')).toBe(0);
   }, 90_000);
 
   test('owner accepting connections and never answering: 503 with Retry-After before the client gives up, the breaker opens, and booking works again when it answers', async () => {
@@ -192,6 +193,6 @@ describe('booking when the owner of an empty local copy is unreachable', () => {
     }
     const booked = await untilBooked(who, '2027-03-02T09:00:00Z');
     expect(booked).toMatchObject({ ...who, start: '2027-03-02T09:00:00.000Z' });
-    expect(await breakerState(w().appointment.url, 'staff')).toBe(0);
+    expect(await breakerState(w().appointment.managementUrl, 'staff')).toBe(0);
   }, 150_000);
 });

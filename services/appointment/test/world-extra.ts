@@ -143,6 +143,8 @@ export async function startAppointment(opts: {
     runtime,
     keys: opts.keys,
     request: (method, path, ro = {}) => call(url, method, path, ro),
+    managementUrl: running.management?.address ?? '',
+    manage: (method, path, ro = {}) => call(running.management?.address ?? '', method, path, ro),
     async close() {
       await running.close();
       await store.close();

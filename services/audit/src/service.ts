@@ -16,6 +16,10 @@ export const auditService: ServiceModule = {
     'The tamper-evident audit trail: every event and every access, hash-chained, with signed checkpoints',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'audit'),
   errors: AuditErrors,
+  tags: {
+    audit:
+      'The tamper-evident audit trail: every event and every access to patient data, hash-chained, searchable, verifiable against signed checkpoints.',
+  },
   async setup(app, deps) {
     const ctx = await contextOf(deps);
     auditRoutes(app, ctx);

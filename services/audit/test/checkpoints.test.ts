@@ -143,7 +143,7 @@ describe('the scheduled jobs', () => {
 
   it('verifies the chain, sets the gauges, and logs a break as an error without the record', async () => {
     const metric = async (name: string) => {
-      const res = await timed().request<string>('GET', '/metrics');
+      const res = await timed().manage<string>('GET', '/metrics');
       return Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)$`, 'm').exec(res.body)?.[1]);
     };
     await expect.poll(() => metric('audit_chain_verified_seq'), { timeout: 10_000 }).toBe(2);

@@ -48,7 +48,7 @@ async function recordsPerEvent(w: World): Promise<Map<string, number>> {
 }
 
 async function duplicatesSkipped(w: World): Promise<number> {
-  const res = await w.audit.request<string>('GET', '/metrics');
+  const res = await w.audit.manage<string>('GET', '/metrics');
   return [...res.body.matchAll(/^events_duplicate_total\{[^}]*consumer="audit"[^}]*\} (\d+)$/gm)].reduce(
     (sum, m) => sum + Number(m[1]),
     0,

@@ -38,6 +38,13 @@ export const authService: ServiceModule = {
   description: 'Users, sessions, access and refresh tokens, service identities, signing keys',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'auth'),
   errors: AuthErrors,
+  tags: {
+    sessions: 'Logging in and out, refreshing tokens, and the calling user.',
+    tokens:
+      'Token introspection, the client-credentials grant for service identities, and the keys that verify access tokens.',
+    users: 'Administration of user accounts: roles, status, staff link and passwords.',
+    keys: 'Rotation of the keys access tokens are signed with.',
+  },
   async setup(app, deps: ServiceDeps) {
     const cfg = readAuthConfig(deps.env);
     const keys = new SigningKeys({

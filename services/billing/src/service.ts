@@ -14,6 +14,12 @@ export const billingService: ServiceModule = {
   description: 'Invoices, payments, adjustments and insurance claims',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'billing'),
   errors: BillingErrors,
+  tags: {
+    invoices: 'Invoices and their ledger: drafting, issuing, voiding, payments and adjustments.',
+    claims: 'Insurance claims on issued invoices: drafting, submission, adjudication and payment.',
+    'fee schedule': 'The price of each appointment type, which invoices drafted from appointments bill.',
+    accounts: "Patients' billing accounts: insurance, open invoices and the balance owed.",
+  },
   setup(app, deps) {
     const ctx = contextOf(deps);
     invoiceRoutes(app, ctx);

@@ -1,5 +1,6 @@
 import type { Permission } from '@hms/contracts';
-import { bearerToken, requirePermission, type Principal, type TokenVerifier } from '@hms/platform';
+import { bearerToken, requirePermission, type TokenVerifier, type Verdict } from '@hms/platform';
+import type { Principal } from '@hms/platform';
 
 /**
  * The gateway's authentication (DESIGN.md §4): access tokens are verified locally by the kit's
@@ -10,13 +11,18 @@ import { bearerToken, requirePermission, type Principal, type TokenVerifier } fr
 export class AccessControl {
   constructor(private readonly verifier: TokenVerifier) {}
 
-  authenticate(authorization: string | undefined): Promise<Principal> {
-    return this.verifier.verify(bearerToken(authorization));
-  }
-
-  /** The principal without a promise when the token was verified before (see `verifyCached`). */
-  authenticateCached(authorization: string | undefined): Principal | undefined {
-    return this.verifier.verifyCached?.(bearerToken(authorization));
+  /**
+   * Calls back with the caller's principal, or the 401: at once when the token was verified before
+   * (the kit verifier's `authenticate`), else once it is.
+   */
+  authenticate(authorization: string | undefined, verdict: Verdict): void {
+    let token: string;
+    try {
+      token = bearerToken(authorization);
+    } catch (err) {
+      return verdict(err as Error);
+    }
+    this.verifier.authenticate(token, verdict);
   }
 
   /** 403 unless the principal holds the permission (an unknown permission is held by nobody). */

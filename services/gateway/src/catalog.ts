@@ -1,6 +1,6 @@
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
-import { AppError, CommonErrors, type InstanceSource } from '@hms/platform';
+import { AppError, CommonErrors, instancesOf, type InstanceSource } from '@hms/platform';
 import {
   HTTP_METHODS,
   asOpenApiDocument,
@@ -44,6 +44,28 @@ function buildRouter(operations: Operation[], logger: Logger, service: string): 
     }
   }
   return router;
+}
+
+export type OperationCallback = (err: Error | null, op?: Operation) => void;
+
+function settle(found: Operation | AppError, use: OperationCallback): void {
+  if (found instanceof AppError) use(found);
+  else use(null, found);
+}
+
+/**
+ * The one rule of which operation a request is for, over a service's routes: the route the
+ * services' router matches (HEAD answered by GET); else 405 with the methods the path has, or 404.
+ */
+function decideOperation(router: Router, method: string, path: string): Operation | AppError {
+  const op = match(router, method, path);
+  if (op) return op;
+  const allowed = HTTP_METHODS.map((m) => m.toUpperCase()).filter((m) => match(router, m, path));
+  if (allowed.length > 0)
+    return CommonErrors.method_not_allowed(`${method} is not allowed here`, {
+      headers: { allow: allowed.join(', ') },
+    });
+  return CommonErrors.not_found(`no route for ${method} ${path}`);
 }
 
 function match(router: Router, method: string, path: string): Operation | undefined {
@@ -112,7 +134,7 @@ export class RouteCatalog {
     await Promise.all(
       this.routes.map(async ({ service }) => {
         try {
-          if ((await this.source.instances(service)).length === 0) return;
+          if ((await instancesOf(this.source, service)).length === 0) return;
           await this.refresh(service);
         } catch (err) {
           this.opts.logger.warn(
@@ -130,7 +152,7 @@ export class RouteCatalog {
       this.routes
         .filter(({ service }) => !this.loaded.has(service))
         .map(async ({ service }) => {
-          if ((await this.source.instances(service)).length > 0) await this.refresh(service).catch(noop);
+          if ((await instancesOf(this.source, service)).length > 0) await this.refresh(service).catch(noop);
         }),
     );
   }
@@ -175,31 +197,35 @@ export class RouteCatalog {
     return entry;
   }
 
-  /** The operation, when the service's document is read and has it (no promise); else undefined. */
-  lookupLoaded(service: string, method: string, path: string): Operation | undefined {
+  /**
+   * Calls back with the operation a request is for, or its refusal: 404 when the service has no
+   * such path, 405 (with Allow) when it has the path for other methods, 503 when its routes cannot
+   * be read. At once when the service's document is read and decides it; otherwise once it is
+   * read, or read again (a path it lacks re-reads it at most every `missRefreshMs`: the service
+   * may have gained the route since).
+   */
+  operation(service: string, method: string, path: string, use: OperationCallback): void {
     const entry = this.loaded.get(service);
-    return entry ? match(entry.router, method, path) : undefined;
+    if (entry) {
+      const found = decideOperation(entry.router, method, path);
+      const stale = Date.now() - entry.loadedAt > (this.opts.missRefreshMs ?? 5000);
+      if (!(found instanceof AppError) || !stale) return settle(found, use);
+    }
+    this.refresh(service).then(
+      (fresh) => settle(decideOperation(fresh.router, method, path), use),
+      (err: unknown) => {
+        // the read failed: the document held before (if any) still decides
+        if (entry) settle(decideOperation(entry.router, method, path), use);
+        else use(err as Error);
+      },
+    );
   }
 
-  /**
-   * The operation a request is for: 404 when the service has no such path, 405 (with Allow) when
-   * it has the path for other methods, 503 when its routes cannot be read.
-   */
-  async lookup(service: string, method: string, path: string): Promise<Operation> {
-    let entry = this.loaded.get(service) ?? (await this.refresh(service));
-    let op = match(entry.router, method, path);
-    if (!op && Date.now() - entry.loadedAt > (this.opts.missRefreshMs ?? 5000)) {
-      // the service may have gained the route since the last read
-      entry = await this.refresh(service).catch(() => entry);
-      op = match(entry.router, method, path);
-    }
-    if (op) return op;
-    const allowed = HTTP_METHODS.map((m) => m.toUpperCase()).filter((m) => match(entry.router, m, path));
-    if (allowed.length > 0)
-      throw CommonErrors.method_not_allowed(`${method} is not allowed here`, {
-        headers: { allow: allowed.join(', ') },
-      });
-    throw CommonErrors.not_found(`no route for ${method} ${path}`);
+  /** `operation` as a promise, for callers off the request path. */
+  lookup(service: string, method: string, path: string): Promise<Operation> {
+    return new Promise((resolve, reject) =>
+      this.operation(service, method, path, (err, op) => (err ? reject(err) : resolve(op as Operation))),
+    );
   }
 
   /** Services whose document has been read. */

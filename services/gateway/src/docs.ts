@@ -28,6 +28,7 @@ export function docsRoutes(app: App, catalog: RouteCatalog): void {
     transformStaticCSP: docsPolicy,
     transformSpecificationClone: false,
     transformSpecification: () => catalog.document(),
-    uiConfig: { deepLinking: true, displayOperationId: false, tryItOutEnabled: false },
+    // the operationId is the method name of a generated client (packages/api-client)
+    uiConfig: { deepLinking: true, displayOperationId: true, tryItOutEnabled: false },
   });
 }

@@ -1,5 +1,5 @@
 import type { App, InstanceSource, ReadinessCheck } from '@hms/platform';
-import { CommonErrors, sendProblem } from '@hms/platform';
+import { CommonErrors, instancesOf, sendProblem } from '@hms/platform';
 import type { RouteCatalog } from './catalog.js';
 import { ROUTED } from './routes.js';
 import type { Upstreams } from './upstream.js';
@@ -25,7 +25,7 @@ export function healthRoute(
   const known = new Set<string>();
 
   const serviceHealth = async (service: string): Promise<ServiceHealth> => {
-    const instances = await deps.source.instances(service);
+    const instances = await instancesOf(deps.source, service);
     const probes = await Promise.all(
       instances.map(async (i) => {
         if (!i.healthy) return false;
@@ -60,7 +60,7 @@ export function healthRoute(
     for (const s of deps.catalog.services()) known.add(s);
     await Promise.all(
       ROUTED.map(async ({ service }) => {
-        if ((await deps.source.instances(service)).length > 0) known.add(service);
+        if ((await instancesOf(deps.source, service)).length > 0) known.add(service);
       }),
     );
     const names = [...known].sort();

@@ -76,16 +76,43 @@ export interface DocumentPart {
   doc: OpenApiDocument;
 }
 
+/** What the platform's document says of itself unless the gateway's `info` says otherwise. */
+const PLATFORM_INFO = {
+  title: 'HMS API',
+  version: '0.1.0',
+  contact: { name: 'HMS maintainers' },
+};
+
+/**
+ * The operationIds that more than one operation of the merged paths carries, each with where it
+ * is (`GET /api/v1/patients`): generated clients name a method after each, so two would collide.
+ */
+export function duplicateOperationIds(paths: OpenApiDocument['paths']): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  for (const [path, item] of Object.entries(paths))
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!isObject(op) || typeof op.operationId !== 'string') continue;
+      const at = seen.get(op.operationId) ?? [];
+      at.push(`${method.toUpperCase()} ${path}`);
+      seen.set(op.operationId, at);
+    }
+  return new Map([...seen].filter(([, at]) => at.length > 1));
+}
+
 /**
  * Merges the services' documents into the platform's (`/api/v1/openapi.json`): the paths each
- * service owns (with their `x-permission`), and their components. Component names are local to
- * each service (`def-0` in every one), so each is renamed `<service>.<name>` and its references
- * follow; security schemes keep their names (every service declares the same `bearer`).
+ * service owns (with their `x-permission`), their components and their declared tags, served by
+ * the gateway (`servers: /`). Component names are local to each service (`def-0` in every one),
+ * so each is renamed `<service>.<name>` and its references follow; security schemes keep their
+ * names (every service declares the same `bearer`). Throws when two operations share an
+ * operationId (a programming error CI catches): only the API document is refused, not routing.
  */
 export function mergeOpenApi(parts: DocumentPart[], info: Record<string, unknown>): OpenApiDocument {
   const merged: OpenApiDocument = {
     openapi: '3.1.0',
-    info,
+    info: { ...PLATFORM_INFO, ...info },
+    servers: [{ url: '/', description: 'the gateway that serves this document' }],
     paths: {},
     components: { securitySchemes: {} },
     tags: [],
@@ -113,5 +140,10 @@ export function mergeOpenApi(parts: DocumentPart[], info: Record<string, unknown
     for (const tag of doc.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);
   }
   merged.tags = [...tags.values()];
+  const duplicates = duplicateOperationIds(merged.paths);
+  if (duplicates.size > 0)
+    throw new Error(
+      `operationIds used more than once: ${[...duplicates].map(([id, at]) => `${id} (${at.join(', ')})`).join('; ')}`,
+    );
   return merged;
 }

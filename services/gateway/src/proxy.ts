@@ -5,6 +5,7 @@ import { CommonErrors, SpanKind, endSpan, startSpan } from '@hms/platform';
 import type { AccessControl } from './access.js';
 import type { RouteCatalog } from './catalog.js';
 import { clientHeaders, upstreamHeaders, type ClientAddress } from './forwarding.js';
+import type { Operation } from './openapi.js';
 import { ROUTED } from './routes.js';
 import { BodyTooLargeError, UpstreamCall, abandon, type Upstreams } from './upstream.js';
 
@@ -52,36 +53,31 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
     done(null);
   });
 
-  const authorizeFully = async (service: string, request: FastifyRequest, path: string) => {
-    const op = await opts.catalog.lookup(service, request.method, path);
-    if (!op.authenticated) return; // a public route (login, the JWKS)
-    request.principal = await opts.access.authenticate(request.headers.authorization);
-    if (op.permission !== undefined) opts.access.authorize(request.principal, op.permission);
-  };
   /**
-   * The route's operation and the caller's token, answered without a promise when both are known
-   * already (a read document, a token verified before); anything else takes the full path.
+   * The route's permission, enforced before the request goes: the operation it is for (from the
+   * service's document), then, unless the route is public, the caller's principal and, where the
+   * route names one, the permission. Each step calls back at once when what it needs is at hand
+   * (a read document, a token verified before), so most requests make no promise here.
    */
   const authorize =
     (service: string) =>
     (request: FastifyRequest, _reply: FastifyReply, done: (err?: FastifyError) => void) => {
-      const path = pathOf(request.raw.url ?? request.url);
-      try {
-        const op = opts.catalog.lookupLoaded(service, request.method, path);
-        if (op && !op.authenticated) return done();
-        const principal = op && opts.access.authenticateCached(request.headers.authorization);
-        if (op && principal) {
-          request.principal = principal;
-          if (op.permission !== undefined) opts.access.authorize(principal, op.permission);
-          return done();
-        }
-      } catch (err) {
-        return done(err as FastifyError);
-      }
-      authorizeFully(service, request, path).then(
-        () => done(),
-        (err: unknown) => done(err as FastifyError),
-      );
+      opts.catalog.operation(service, request.method, pathOf(request.raw.url ?? request.url), (err, op) => {
+        if (err) return done(err as FastifyError);
+        const operation = op as Operation;
+        if (!operation.authenticated) return done(); // a public route (login, the JWKS)
+        opts.access.authenticate(request.headers.authorization, (refused, principal) => {
+          if (refused) return done(refused as FastifyError);
+          const caller = principal as NonNullable<typeof principal>;
+          request.principal = caller;
+          try {
+            if (operation.permission !== undefined) opts.access.authorize(caller, operation.permission);
+          } catch (forbidden) {
+            return done(forbidden as FastifyError);
+          }
+          done();
+        });
+      });
     };
 
   const forward = (service: string) => async (request: FastifyRequest, reply: FastifyReply) => {

@@ -38,8 +38,8 @@ export interface RateLimitOptions {
   logger: Logger;
 }
 
-/** Probes and scrapes are never limited (the routes matched, not the raw path). */
-const UNLIMITED = new Set(['/health/live', '/health/ready', '/metrics']);
+/** Probes are never limited (the routes matched, not the raw path). */
+const UNLIMITED = new Set(['/health/live', '/health/ready']);
 /** The share of what is left of a budget that one reservation may take. */
 const LEASE_SHARE = 1 / 16;
 /** Keys whose reservations a replica remembers (least recently used first out). */
@@ -69,6 +69,19 @@ declare module 'fastify' {
     /** The tightest rate-limit budget this request spent, for its `RateLimit-*` headers. */
     rateLimit?: Spent & { limit: number };
   }
+}
+
+/**
+ * The one rule of a budget on this replica: a unit of the reservation is spent while any is
+ * left; a reservation the store granted nothing for refuses until its window ends; otherwise only
+ * the store can tell (`'ask'`). Spends the unit it grants.
+ */
+function spendLease(lease: Lease, now: number): Spent | 'refused' | 'ask' {
+  if (lease.left > 0) {
+    lease.left--;
+    return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - now };
+  }
+  return lease.spent ? 'refused' : 'ask';
 }
 
 class Refused extends Error {
@@ -121,48 +134,41 @@ class SharedLimiter {
   }
 
   /**
-   * Spends one unit of `key`'s budget; throws `Refused` when it is spent. Answers at once, without
-   * a promise, when this replica's reservation covers it or already knows the budget is spent.
+   * Spends one unit of `key`'s budget and calls back with what is left, or with `Refused` when it
+   * is spent: at once when this replica's reservation decides it (most requests), else once the
+   * store has granted the next reservation (one question per key in flight: a request that finds
+   * one asked waits for its answer, which may cover it too).
    */
-  consume(key: string): Spent | Promise<Spent> {
-    return this.local(key) ?? this.consumeShared(key);
-  }
-
-  private local(key: string): Spent | undefined {
+  consume(key: string, use: (err: Error | null, spent?: Spent) => void): void {
     const now = Date.now();
     const lease = this.leases.get(key);
-    if (!lease || lease.resetAt <= now) return undefined;
-    if (lease.left > 0) {
-      lease.left--;
-      if (lease.left === lease.refillAt && !this.taking.has(key)) this.refill(key);
-      return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - now };
+    const verdict = lease && lease.resetAt > now ? spendLease(lease, now) : 'ask';
+    if (verdict === 'refused') return use(new Refused((lease as Lease).resetAt - now));
+    if (verdict !== 'ask') {
+      if ((lease as Lease).left === (lease as Lease).refillAt && !this.taking.has(key)) this.refill(key);
+      return use(null, verdict);
     }
-    if (lease.spent) throw new Refused(lease.resetAt - now);
-    return undefined;
-  }
-
-  private async consumeShared(key: string): Promise<Spent> {
-    for (;;) {
-      const spent = this.local(key);
-      if (spent) return spent;
-      // another request of this key is already asking the store: its reservation may cover this
-      // one (one question per key in flight; `take` settles, as the store fails fast)
-      const pending = this.taking.get(key);
-      if (pending) {
-        await pending;
-        continue;
-      }
-      const take = this.take(key);
-      this.taking.set(key, take);
-      try {
-        const lease = this.reserved(key, await take);
-        if (lease.left === 0) throw new Refused(lease.resetAt - Date.now());
-        lease.left--;
-        return { remaining: lease.remaining + lease.left, resetInMs: lease.resetAt - Date.now() };
-      } finally {
+    const pending = this.taking.get(key);
+    if (pending) {
+      void pending.then(() => this.consume(key, use));
+      return;
+    }
+    const take = this.take(key);
+    this.taking.set(key, take);
+    take.then(
+      (t) => {
         if (this.taking.get(key) === take) this.taking.delete(key);
-      }
-    }
+        const fresh = this.reserved(key, t);
+        const at = Date.now();
+        const answer = spendLease(fresh, at);
+        if (answer === 'refused' || answer === 'ask') use(new Refused(fresh.resetAt - at));
+        else use(null, answer);
+      },
+      (err: unknown) => {
+        if (this.taking.get(key) === take) this.taking.delete(key);
+        use(err as Error);
+      },
+    );
   }
 
   /** The next reservation, asked for while the current one still covers the key's requests. */
@@ -266,33 +272,19 @@ export const rateLimit = fp<RateLimitOptions>(
      * Callback-style: most requests are covered by a reservation and need no promise at all.
      */
     const spend = (
-      budgets: [SharedLimiter, string][],
+      budgets: readonly (readonly [SharedLimiter, string])[],
       request: FastifyRequest,
       done: (err?: FastifyError) => void,
-      i = 0,
+      from = 0,
     ): void => {
-      for (; i < budgets.length; i++) {
-        const [budget, key] = budgets[i] as [SharedLimiter, string];
-        let spent: Spent | Promise<Spent>;
-        try {
-          spent = budget.consume(key);
-        } catch (err) {
-          return done(refusal(budget, err));
-        }
-        if (spent instanceof Promise) {
-          const next = i + 1;
-          spent.then(
-            (s) => {
-              report(budget, s, request);
-              spend(budgets, request, done, next);
-            },
-            (err: unknown) => done(refusal(budget, err)),
-          );
-          return;
-        }
-        report(budget, spent, request);
-      }
-      done();
+      const next = budgets[from];
+      if (!next) return done();
+      const [budget, key] = next;
+      budget.consume(key, (err, spent) => {
+        if (err) return done(refusal(budget, err));
+        report(budget, spent as Spent, request);
+        spend(budgets, request, done, from + 1);
+      });
     };
 
     app.decorateRequest('rateLimit', undefined);

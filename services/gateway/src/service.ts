@@ -134,13 +134,8 @@ export const gatewayService: ServiceModule = {
     healthRoute(app, { source, upstreams, catalog, readiness: deps.readiness });
     docsRoutes(app, catalog);
 
-    // an error answered before the request body was read (413, 401, 429…): the connection is
-    // closed after it rather than kept reading a body nobody wants, which would also hold up a
-    // graceful shutdown until the keep-alive timeout
-    app.addHook('onSend', (request, reply, payload, done) => {
-      if (reply.statusCode >= 400 && !request.raw.complete) reply.header('connection', 'close');
-      done(null, payload);
-    });
+    // an error answered before the request body was read (413, 401, 429…) reaches the client: the
+    // kit reads and drops the rest of the body, within bounds (`bodyLimitAnswered`)
     app.addHook('onReady', async () => catalog.start());
     app.addHook('onClose', async () => {
       catalog.stop();

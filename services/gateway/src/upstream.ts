@@ -1,28 +1,22 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  CircuitState,
-  ConsecutiveBreaker,
-  bulkhead,
-  circuitBreaker,
-  handleWhen,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
+import type { Readable } from 'node:stream';
+import { BrokenCircuitError, BulkheadRejectedError, wrap, type IPolicy } from 'cockatiel';
 import { Counter } from 'prom-client';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import {
+  CONNECT_FAILURES,
+  CONNECTION_ERRORS,
   CommonErrors,
+  FAILED_STATUSES,
   NoInstanceError,
-  circuitStateName,
+  Resilience,
+  errorCode,
   type AppError,
   type CircuitStateName,
   type LoadBalancer,
   type Metrics,
 } from '@hms/platform';
+import { AnswerHandler, UpstreamCall, type UpstreamResponse } from './answer.js';
 
 export interface UpstreamSettings {
   /** Until the upstream's response headers arrive, retries on another instance included. */
@@ -57,117 +51,7 @@ export interface UpstreamRequest {
   bufferUpTo?: number | undefined;
 }
 
-/** What an upstream answered: the whole body when it was read at once, else a stream of it. */
-export interface UpstreamResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer | Readable;
-}
-
-/**
- * One call upstream, which its caller or its timeout may abort: the attempt in flight is aborted
- * through undici's controller, and no further attempt starts. (Lighter than an AbortController
- * and its signal's listeners, which each request would otherwise make.)
- */
-export class UpstreamCall {
-  reason: Error | undefined;
-  private controller: Dispatcher.DispatchController | undefined;
-
-  abort(reason: Error): void {
-    if (this.reason) return;
-    this.reason = reason;
-    this.controller?.abort(reason);
-  }
-
-  /** The attempt now in flight (aborted at once when the call already was). */
-  attach(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.reason) controller.abort(this.reason);
-  }
-}
-
-/**
- * Receives one attempt's answer from undici's dispatcher: a small answer of known length is
- * collected and handed over complete; any other is handed over as soon as its headers arrive,
- * its body a Readable that pauses the socket when the reader falls behind and aborts the request
- * when it is destroyed before the end.
- */
-class AnswerHandler implements Dispatcher.DispatchHandler {
-  private chunks: Buffer[] | undefined;
-  private statusCode = 0;
-  private headers: IncomingHttpHeaders = {};
-  private stream: Readable | undefined;
-  private settled = false;
-  /** The answer ended or failed: nothing is left to abort. */
-  private over = false;
-
-  constructor(
-    private readonly call: UpstreamCall,
-    private readonly bufferUpTo: number,
-    private readonly resolve: (res: UpstreamResponse) => void,
-    private readonly reject: (err: Error) => void,
-  ) {}
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.call.attach(controller);
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-  ) {
-    if (statusCode < 200) return; // 1xx: informational, the answer is still to come
-    if (Number(headers['content-length'] ?? Number.NaN) <= this.bufferUpTo) {
-      this.chunks = [];
-      this.statusCode = statusCode;
-      this.headers = headers;
-      return;
-    }
-    const stream = new Readable({
-      read: () => controller.resume(),
-      destroy: (err, callback) => {
-        // a reader that gives up before the end (the client went away): the request is aborted
-        if (!this.over) controller.abort(err ?? new Error('answer no longer wanted'));
-        callback(err);
-      },
-    });
-    this.stream = stream;
-    this.settle({ statusCode, headers, body: stream });
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.chunks) this.chunks.push(chunk);
-    else if (this.stream && !this.stream.push(chunk)) controller.pause();
-  }
-
-  onResponseEnd(): void {
-    this.over = true;
-    const chunks = this.chunks;
-    if (chunks)
-      this.settle({
-        statusCode: this.statusCode,
-        headers: this.headers,
-        body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
-      });
-    else this.stream?.push(null);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.over = true;
-    if (this.stream) this.stream.destroy(err);
-    else if (!this.settled) {
-      this.settled = true;
-      this.reject(err);
-    }
-  }
-
-  private settle(res: UpstreamResponse): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve(res);
-  }
-}
+export { UpstreamCall, type UpstreamResponse } from './answer.js';
 
 /** The request body went over the limit while it was streamed upstream. */
 export class BodyTooLargeError extends Error {
@@ -185,43 +69,20 @@ class UpstreamTimeout extends Error {
   }
 }
 
-/** Errors that mean the instance could not be reached (the request was not processed). */
-const CONNECT_FAILURES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-/** Errors of a connection that broke (an idempotent request may be sent again). */
-const CONNECTION_ERRORS = new Set([
-  ...CONNECT_FAILURES,
-  'ECONNRESET',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
 const MAX_ATTEMPTS = 3;
-const FAILED_STATUSES = new Set([502, 503, 504]);
-
-function errorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 /**
  * One upstream service as the gateway calls it (DESIGN.md §6): instances from the load balancer
- * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, cockatiel
- * policies around each request (a bulkhead and a circuit breaker, its state in the
- * `circuit_breaker_state` gauge) and a timeout until the response headers, retries included.
+ * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, the kit's
+ * resilience core around each request (`Resilience`: a bulkhead and a circuit breaker, its state
+ * in the `circuit_breaker_state` gauge; the one list of connection errors) and a timeout until
+ * the response headers, retries included.
  * A connection failure takes the instance out of rotation and an idempotent bodiless request is
  * sent to another one. Request bodies stream; answers too, but for small ones of known length.
  */
 export class Upstream {
   readonly agent: Agent;
-  private readonly breaker;
+  private readonly resilience: Resilience;
   private readonly policy: IPolicy;
   private readonly targets = new Map<string, { origin: string; path: string }>();
 
@@ -229,7 +90,7 @@ export class Upstream {
     readonly name: string,
     private readonly balancer: LoadBalancer,
     private readonly settings: UpstreamSettings,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
     private readonly logger: Logger,
     private readonly retries?: Counter<'upstream' | 'reason'>,
   ) {
@@ -240,28 +101,17 @@ export class Upstream {
       bodyTimeout: settings.bodyTimeoutMs,
       connect: { timeout: Math.min(settings.timeoutMs, 10_000) },
     });
-    const failure = handleWhen(
-      (err) =>
-        !(err instanceof BrokenCircuitError) &&
-        !(err instanceof BulkheadRejectedError) &&
-        !(err instanceof BodyTooLargeError) &&
-        !(err instanceof ClientGone),
-    ).orWhenResult((r) => FAILED_STATUSES.has((r as UpstreamResponse).statusCode));
-    this.breaker = circuitBreaker(failure, {
-      halfOpenAfter: settings.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(settings.breakerThreshold),
+    this.resilience = new Resilience(name, settings, metrics, {
+      logger,
+      // the client's doing, not the upstream's: never counted against it
+      ignore: (err) => err instanceof BodyTooLargeError || err instanceof ClientGone,
+      failedAnswer: (r) => FAILED_STATUSES.has((r as UpstreamResponse).statusCode),
     });
-    const gauge = () => metrics.breakerState.set({ upstream: name }, stateValue(this.breaker.state));
-    this.breaker.onStateChange(() => {
-      gauge();
-      logger.warn({ upstream: name, state: this.circuitState }, 'circuit breaker changed state');
-    });
-    gauge();
-    this.policy = wrap(bulkhead(settings.maxConcurrent, settings.maxQueued), this.breaker);
+    this.policy = wrap(this.resilience.bulkhead, this.resilience.breaker);
   }
 
   get circuitState(): CircuitStateName {
-    return circuitStateName(this.breaker.state);
+    return this.resilience.circuitState;
   }
 
   /**
@@ -281,11 +131,11 @@ export class Upstream {
         timer = setTimeout(() => call.abort(new UpstreamTimeout()), this.settings.timeoutMs);
         return this.attempts(req, call);
       });
-      this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: String(res.statusCode) });
+      this.resilience.count(String(res.statusCode));
       return res;
     } catch (err) {
       const failure = this.toAppError(err, req, call);
-      this.metrics.upstreamRequests.inc({ upstream: this.name, outcome: failure.outcome });
+      this.resilience.count(failure.outcome);
       if (failure.outcome === 'error')
         this.logger.warn(
           { upstream: this.name, code: errorCode(err) ?? String(err) },
@@ -302,7 +152,7 @@ export class Upstream {
     for (let attempt = 1; ; attempt++) {
       let base: string;
       try {
-        base = this.balancer.pickCached(this.name) ?? (await this.balancer.pick(this.name));
+        base = await this.balancer.pick(this.name);
       } catch (err) {
         // every instance failed in this request: its own error says more than "none left"
         throw lastError ?? err;
@@ -353,17 +203,14 @@ export class Upstream {
     req: UpstreamRequest,
     call: UpstreamCall,
   ): { error: AppError; outcome: string } {
-    const unavailable = (outcome: string, detail: string, retryAfterSec: number) => ({
+    const unavailable = (outcome: string, detail: string, retryAfterSec?: number) => ({
       outcome,
-      error: CommonErrors.unavailable(`${this.name} ${detail}`, {
-        headers: { 'retry-after': String(retryAfterSec) },
-        extensions: { upstream: this.name },
-      }),
+      error: this.resilience.unavailable(outcome, detail, retryAfterSec),
     });
     if (err instanceof BodyTooLargeError || (req.body as { tooLarge?: boolean } | undefined)?.tooLarge)
       return { outcome: 'payload_too_large', error: CommonErrors.payload_too_large() };
     if (err instanceof BrokenCircuitError)
-      return unavailable('circuit_open', 'is unavailable (circuit open)', this.retryAfterOpenSec());
+      return unavailable('circuit_open', 'is unavailable (circuit open)');
     if (err instanceof BulkheadRejectedError)
       return unavailable('bulkhead_full', 'is busy (too many requests in flight)', 1);
     if (err instanceof ClientGone || call.reason instanceof ClientGone)
@@ -376,10 +223,6 @@ export class Upstream {
         Math.max(1, Math.ceil(this.settings.downForMs / 1000)),
       );
     return unavailable('error', 'could not be reached', 1);
-  }
-
-  private retryAfterOpenSec(): number {
-    return Math.max(1, Math.ceil(this.settings.halfOpenAfterMs / 1000));
   }
 
   /** `GET path` on one instance, bypassing the breaker (readiness of every instance). */
@@ -411,10 +254,6 @@ class ClientGone extends Error {
 /** Aborts a request's upstream call because its client went away (not counted as a failure). */
 export function abandon(call: UpstreamCall): void {
   call.abort(new ClientGone());
-}
-
-function stateValue(state: CircuitState): number {
-  return state === CircuitState.Closed ? 0 : state === CircuitState.HalfOpen ? 1 : 2;
 }
 
 /** Reads a response body up to `maxBytes` (documents the gateway reads itself, never a proxied one). */

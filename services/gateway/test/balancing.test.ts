@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { patientService } from '@hms/patient';
-import { ServiceRegistry, registerInstance } from '@hms/platform';
+import { ServiceRegistry, instancesOf, registerInstance } from '@hms/platform';
 import {
   createTestKeys,
   createTestStore,
@@ -67,7 +67,7 @@ async function send(gw: RunningService, n: number): Promise<number[]> {
 
 describe('client-side load balancing over the registry', () => {
   it('knows three instances, one of them unhealthy', async () => {
-    const instances = await regA.instances('patient');
+    const instances = await instancesOf(regA, 'patient');
     expect(instances.map((i) => i.healthy).sort()).toEqual([false, true, true]);
   });
 
@@ -109,7 +109,9 @@ describe('client-side load balancing over the registry', () => {
     ).toBeGreaterThanOrEqual(1);
 
     await expect
-      .poll(async () => (await regA.instances('patient')).filter((i) => i.healthy).length, { timeout: 5000 })
+      .poll(async () => (await instancesOf(regA, 'patient')).filter((i) => i.healthy).length, {
+        timeout: 5000,
+      })
       .toBe(1);
     const before = await served(a, PATIENTS);
     expect(await send(gateway, 10)).toEqual(Array(10).fill(200));

@@ -118,7 +118,7 @@ export async function metric(
   name: string,
   labels: Record<string, string>,
 ): Promise<number> {
-  const res = await svc.request<string>('GET', '/metrics');
+  const res = await svc.manage<string>('GET', '/metrics');
   let sum = 0;
   for (const line of res.body.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeOpenApi, operationsOf, type OpenApiDocument } from '../src/openapi.js';
+import { duplicateOperationIds, mergeOpenApi, operationsOf, type OpenApiDocument } from '../src/openapi.js';
 import { ROUTED, ownerOf } from '../src/routes.js';
 
 const doc = (paths: OpenApiDocument['paths'], schemas: Record<string, unknown> = {}): OpenApiDocument => ({
@@ -122,8 +122,84 @@ describe('merging the documents', () => {
     expect(merged.components?.securitySchemes).toEqual({ bearer: { type: 'http', scheme: 'bearer' } });
   });
 
+  it('describes the platform: its info over the defaults, a contact, and the gateway as its server', () => {
+    expect(merged.info).toEqual({ title: 'HMS API', version: '0.1.0', contact: { name: 'HMS maintainers' } });
+    expect(merged.servers).toEqual([{ url: '/', description: 'the gateway that serves this document' }]);
+  });
+
+  it('keeps the first declaration of each tag, in service order', () => {
+    const tagged = (tags: { name: string; description: string }[]) => ({ ...doc({}), tags });
+    const out = mergeOpenApi(
+      [
+        { service: 'staff', doc: tagged([{ name: 'staff', description: 'staff members' }]) },
+        {
+          service: 'billing',
+          doc: tagged([
+            { name: 'invoices', description: 'invoices' },
+            { name: 'staff', description: 'a second staff tag' },
+          ]),
+        },
+      ],
+      {},
+    );
+    expect(out.tags).toEqual([
+      { name: 'invoices', description: 'invoices' },
+      { name: 'staff', description: 'a second staff tag' },
+    ]);
+  });
+
   it('does not change the documents it merged', () => {
     expect(JSON.stringify(staff)).toContain('#/components/schemas/def-0');
     expect(Object.keys(patient.components?.schemas ?? {})).toEqual(['def-0', 'def-1']);
+  });
+});
+
+describe('operationIds across services', () => {
+  const withIds = (paths: Record<string, Record<string, string>>): OpenApiDocument =>
+    doc(
+      Object.fromEntries(
+        Object.entries(paths).map(([path, ops]) => [
+          path,
+          Object.fromEntries(Object.entries(ops).map(([method, operationId]) => [method, { operationId }])),
+        ]),
+      ),
+    );
+
+  it('refuses to merge two services that use the same operationId, naming both operations', () => {
+    const patient = withIds({ '/api/v1/patients': { get: 'listPatients', post: 'createRecord' } });
+    const staff = withIds({ '/api/v1/staff': { get: 'listStaffMembers', post: 'createRecord' } });
+    expect(() =>
+      mergeOpenApi(
+        [
+          { service: 'patient', doc: patient },
+          { service: 'staff', doc: staff },
+        ],
+        {},
+      ),
+    ).toThrow('operationIds used more than once: createRecord (POST /api/v1/patients, POST /api/v1/staff)');
+  });
+
+  it('finds every operationId used twice, and none when each is unique', () => {
+    const paths = withIds({
+      '/api/v1/a': { get: 'getA', put: 'same' },
+      '/api/v1/b': { get: 'getB', delete: 'same' },
+      '/api/v1/c': { get: 'getA' },
+    }).paths;
+    expect([...duplicateOperationIds(paths)]).toEqual([
+      ['getA', ['GET /api/v1/a', 'GET /api/v1/c']],
+      ['same', ['PUT /api/v1/a', 'DELETE /api/v1/b']],
+    ]);
+    expect(duplicateOperationIds(withIds({ '/api/v1/a': { get: 'getA', put: 'putA' } }).paths).size).toBe(0);
+  });
+
+  it('merges services whose operationIds are all different', () => {
+    const merged = mergeOpenApi(
+      [
+        { service: 'patient', doc: withIds({ '/api/v1/patients': { get: 'listPatients' } }) },
+        { service: 'staff', doc: withIds({ '/api/v1/staff': { get: 'listStaffMembers' } }) },
+      ],
+      {},
+    );
+    expect(Object.keys(merged.paths).sort()).toEqual(['/api/v1/patients', '/api/v1/staff']);
   });
 });

@@ -93,13 +93,13 @@ describe('rate limits shared by every gateway replica', () => {
     expect(responses.map((r) => Number(r.headers.get('ratelimit-remaining')))).toEqual([
       9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
     ]);
-    const before = await auth.request<string>('GET', '/metrics');
+    const before = await auth.manage<string>('GET', '/metrics');
     const eleventh = await replicas[0].request('POST', '/api/v1/auth/login', { body: {}, headers: from(ip) });
     expectLimited(eleventh, 10);
     const twelfth = await replicas[1].request('POST', '/api/v1/auth/login', { body: {}, headers: from(ip) });
     expectLimited(twelfth, 10);
     // the refused calls never reached the auth service
-    const after = await auth.request<string>('GET', '/metrics');
+    const after = await auth.manage<string>('GET', '/metrics');
     const logins = (text: string) =>
       text
         .split('\n')

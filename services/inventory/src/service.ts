@@ -13,6 +13,10 @@ export const inventoryService: ServiceModule = {
   description: 'Stock of items in lots: reservations, a ledger of every change, expiry write-offs, reorders',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'inventory'),
   errors: InventoryErrors,
+  tags: {
+    inventory:
+      'Items and their stock in lots: the ledger of every change, reservations for dispensing, and purchase orders.',
+  },
   setup(app, deps) {
     const ctx = contextOf(deps);
     inventoryRoutes(app, ctx);

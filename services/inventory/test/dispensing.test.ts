@@ -77,7 +77,7 @@ interface DeadLetterItem {
   attempts: number;
 }
 const deadLetters = async () => {
-  const res = await svc.request<{ items: DeadLetterItem[] }>('GET', '/admin/events/dead-letters', {
+  const res = await svc.manage<{ items: DeadLetterItem[] }>('GET', '/admin/events/inventory/dead-letters', {
     token: t.admin,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(200);

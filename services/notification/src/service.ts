@@ -16,6 +16,10 @@ export const notificationService: ServiceModule = {
   description: 'Email and SMS about appointments, invoices, denied claims and low stock, sent at most once',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'notification'),
   errors: NotificationErrors,
+  tags: {
+    notifications:
+      "Email and SMS messages sent about appointments, invoices, denied claims and low stock, and each recipient's preferences.",
+  },
   setup(app, deps) {
     const ctx = contextOf(deps);
     notificationRoutes(app, ctx);

@@ -8,6 +8,9 @@ export const patientService: ServiceModule = {
   description: 'Patient demographics, history and search',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'patient'),
   errors: PatientErrors,
+  tags: {
+    patients: 'Patient records: registration with a duplicate check, search, updates and deactivation.',
+  },
   setup(app, deps) {
     patientRoutes(app, deps.db);
   },

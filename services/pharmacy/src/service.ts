@@ -13,6 +13,12 @@ export const pharmacyService: ServiceModule = {
   description: 'The formulary, prescriptions with the allergy check, and dispensing (a saga with Inventory)',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'pharmacy'),
   errors: PharmacyErrors,
+  tags: {
+    medications:
+      'The formulary of medications, ward dispensing without a prescription, and dispense history.',
+    prescriptions:
+      'Prescriptions with the allergy check, and filling them from inventory (a saga with Inventory).',
+  },
   setup(app, deps) {
     const ctx = contextOf(deps);
     pharmacyRoutes(app, ctx);

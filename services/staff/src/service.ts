@@ -9,6 +9,10 @@ export const staffService: ServiceModule = {
   description: 'Staff, working hours, time off, availability and assignments',
   migrations: () => readMigrations(new URL('../migrations/', import.meta.url), 'staff'),
   errors: StaffErrors,
+  tags: {
+    staff:
+      'Staff members, their working hours and time off, their availability and assignments, and facility closures.',
+  },
   setup(app, deps) {
     staffRoutes(app, { db: deps.db, clock: deps.clock, facility: deps.facility });
   },

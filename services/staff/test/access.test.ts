@@ -56,9 +56,6 @@ describe('the guard on every route', () => {
         `POST ${CLOSURES}`,
         `GET ${CLOSURES}`,
         `DELETE ${CLOSURES}/:date`,
-        // the kit's, now that Staff consumes Appointment's events
-        'GET /admin/events/dead-letters',
-        'POST /admin/events/dead-letters/replay',
       ].sort(),
     );
     expect(await storedRow(svc, s.id)).toMatchObject({ version: 1, active: true });

@@ -30,8 +30,8 @@ export interface TokenVerifierOptions {
   jwksUrl: string;
   issuer: string;
   audience: string;
-  /** Answers whether a token id was revoked (the auth service's deny-list). */
-  isRevoked?: (jti: string) => Promise<boolean> | boolean;
+  /** Answers whether a token id was revoked (the auth service's deny-list, kept in memory). */
+  isRevoked?: (jti: string) => boolean;
   clockToleranceSec?: number;
   /**
    * The longest lifetime (`exp` − `iat`) a token may claim, seconds; a longer one is refused even
@@ -53,28 +53,35 @@ export interface TokenVerifierOptions {
   cacheSize?: number;
 }
 
+/** Called back with the principal a token proves, or with why it proves none (an `AppError`). */
+export type Verdict = (err: Error | null, principal?: Principal) => void;
+
 export interface TokenVerifier {
-  verify(token: string): Promise<Principal>;
   /**
-   * The same check without a promise when it needs no I/O: the token was verified before, has not
-   * expired, its key is published as last read (and that read is still current) and the deny-list
-   * answers at once. Throws as `verify` does when it is revoked or expired; undefined when only
-   * `verify` can tell.
+   * Decides whether a token proves a principal, and calls back with it or with the refusal. The
+   * call back comes at once (no promise, no later tick) when what decides it is at hand: a token
+   * verified before, the key set as last read still current, the deny-list in memory; otherwise
+   * once the key set is re-read or the signature checked.
    */
-  verifyCached?(token: string): Principal | undefined;
+  authenticate(token: string, verdict: Verdict): void;
+  /** `authenticate` as a promise, for callers off the request path. */
+  verify(token: string): Promise<Principal>;
 }
 
 /** Where the signing keys come from, and which key ids are published right now. */
 interface KeySource {
   getKey: JWTVerifyGetKey;
-  /** The key ids currently published (re-read as the source's own cache rules say). */
-  publishedKids(): Promise<ReadonlySet<string>>;
-  /** The same set when answering it needs no re-read now; undefined otherwise. */
-  currentKids(): ReadonlySet<string> | undefined;
+  /**
+   * Hands over the key ids currently published: at once while the set last read is current, else
+   * after re-reading it (a failed re-read hands over the set last known).
+   */
+  withKids(use: (kids: ReadonlySet<string>) => void): void;
 }
 
 const kidsOf = (jwks: JSONWebKeySet | undefined) =>
   new Set((jwks?.keys ?? []).map((k) => k.kid).filter((kid): kid is string => typeof kid === 'string'));
+
+const NO_KIDS: ReadonlySet<string> = new Set();
 
 /** A JWKS read from a file and re-read when its modification time changes (key rotation). */
 function fileJwks(path: string): KeySource {
@@ -94,8 +101,13 @@ function fileJwks(path: string): KeySource {
   };
   return {
     getKey: async (header, token) => (await current()).getKey(header, token),
-    publishedKids: async () => (await current()).kids,
-    currentKids: () => (loaded && Date.now() - checkedAt <= 1000 ? loaded.kids : undefined),
+    withKids(use) {
+      if (loaded && Date.now() - checkedAt <= 1000) return use(loaded.kids);
+      void current().then(
+        (l) => use(l.kids),
+        () => use(loaded?.kids ?? NO_KIDS),
+      );
+    },
   };
 }
 
@@ -114,16 +126,40 @@ function remoteJwks(url: URL, maxAgeMs: number): KeySource {
       if (header.kid && !kids.has(header.kid)) refresh(); // jose fetched a new set
       return key;
     },
-    publishedKids: async () => {
-      if (!remote.fresh && !remote.reloading) {
-        // stale: refetch; if the auth service cannot answer, the last set known stands
-        await remote.reload().catch(() => undefined);
-        refresh();
-      }
-      return kids;
+    withKids(use) {
+      if (remote.fresh) return use(kids);
+      // stale: wait for the refetch (one in flight, shared by every request that finds the set
+      // stale; before, a request arriving while it was in flight took the stale set, so a key
+      // withdrawn was still honoured by those). If the auth service cannot answer, the last set
+      // known stands.
+      void remote
+        .reload()
+        .catch(() => undefined)
+        .then(() => use(refresh()));
     },
-    currentKids: () => (remote.fresh || remote.reloading ? kids : undefined),
   };
+}
+
+/** A token whose signature and claims were checked, with the key that signed it. */
+interface Verified {
+  principal: Principal;
+  kid: string;
+}
+
+/**
+ * The one rule for a token whose signature and claims were checked (now or before): it stands
+ * while it has not expired and the key that signed it is still published (a key withdrawn from
+ * the JWKS, as after a compromise, takes its tokens with it at the next look at the key set);
+ * then it is refused if its id is on the deny-list. `'recheck'`: it no longer stands as checked,
+ * and only checking it again can tell.
+ */
+export function tokenStanding(
+  verified: Verified,
+  now: { ms: number; kids: ReadonlySet<string>; revoked: (jti: string) => boolean },
+): Principal | 'recheck' {
+  if (verified.principal.exp * 1000 <= now.ms || !now.kids.has(verified.kid)) return 'recheck';
+  if (now.revoked(verified.principal.jti)) throw invalid('token revoked');
+  return verified.principal;
 }
 
 /** See `TokenVerifierOptions.maxLifetimeSec` and `jwksMaxAgeMs`. */
@@ -182,34 +218,41 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
       ? fileJwks(fileURLToPath(url))
       : remoteJwks(url, opts.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS);
   const maxLifetimeSec = opts.maxLifetimeSec ?? DEFAULT_MAX_TOKEN_LIFETIME_SEC;
-  const verified = new Lru<string, { principal: Principal; kid: string }>(opts.cacheSize ?? 10_000);
-  const notRevoked = async (principal: Principal) => {
-    if (opts.isRevoked && (await opts.isRevoked(principal.jti))) throw invalid('token revoked');
-    return principal;
+  const remembered = new Lru<string, Verified>(opts.cacheSize ?? 10_000);
+  const revoked = opts.isRevoked ?? (() => false);
+  // what decides a checked token, gathered (at once when the key set is current), then decided
+  const judge = (token: string, verified: Verified, fresh: boolean, verdict: Verdict) =>
+    keys.withKids((kids) => {
+      let standing: Principal | 'recheck';
+      try {
+        standing = tokenStanding(verified, { ms: Date.now(), kids, revoked });
+      } catch (err) {
+        return verdict(err as Error);
+      }
+      if (standing !== 'recheck') return verdict(null, standing);
+      remembered.delete(token);
+      if (fresh) return verdict(invalid('unknown signing key')); // withdrawn while it was checked
+      check(token, verdict);
+    });
+  const check = (token: string, verdict: Verdict) =>
+    void verifySignatureAndClaims(token).then(
+      (verified) => {
+        remembered.set(token, verified);
+        judge(token, verified, true, verdict);
+      },
+      (err: unknown) => verdict(err as Error),
+    );
+  const authenticate = (token: string, verdict: Verdict) => {
+    const known = remembered.get(token);
+    if (known) judge(token, known, false, verdict);
+    else check(token, verdict);
   };
   return {
-    async verify(token: string): Promise<Principal> {
-      const cached = verified.get(token);
-      if (cached) {
-        // still valid, and its signing key still published (a key withdrawn from the JWKS, as
-        // after a compromise, takes its tokens with it at the next look at the key set)
-        if (cached.principal.exp * 1000 > Date.now() && (await keys.publishedKids()).has(cached.kid))
-          return notRevoked(cached.principal);
-        verified.delete(token);
-      }
-      const { principal, kid } = await verifySignatureAndClaims(token);
-      verified.set(token, { principal, kid });
-      return notRevoked(principal);
-    },
-
-    verifyCached(token: string): Principal | undefined {
-      const cached = verified.get(token);
-      if (!cached || cached.principal.exp * 1000 <= Date.now()) return undefined;
-      if (!keys.currentKids()?.has(cached.kid)) return undefined;
-      const revoked = opts.isRevoked?.(cached.principal.jti) ?? false;
-      if (revoked === true) throw invalid('token revoked');
-      return revoked === false ? cached.principal : undefined;
-    },
+    authenticate,
+    verify: (token) =>
+      new Promise<Principal>((resolve, reject) =>
+        authenticate(token, (err, principal) => (err ? reject(err) : resolve(principal as Principal))),
+      ),
   };
 
   async function verifySignatureAndClaims(token: string): Promise<{ principal: Principal; kid: string }> {

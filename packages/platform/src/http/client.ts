@@ -1,13 +1,8 @@
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
-  CircuitState,
-  ConsecutiveBreaker,
   ExponentialBackoff,
-  TaskCancelledError,
   TimeoutStrategy,
-  bulkhead,
-  circuitBreaker,
   handleWhen,
   retry,
   timeout,
@@ -16,9 +11,11 @@ import {
 } from 'cockatiel';
 import { Agent, request as undiciRequest } from 'undici';
 import { currentContext } from '../context.js';
-import { CommonErrors } from '../errors.js';
 import { SpanKind, endSpan, startSpan } from '../tracing.js';
 import type { Metrics } from './metrics.js';
+import { FAILED_STATUSES, Resilience, isConnectionError, type CircuitStateName } from './resilience.js';
+
+export { circuitStateName, type CircuitStateName } from './resilience.js';
 
 export interface UpstreamOptions {
   /** Logical name, used in metrics and errors. */
@@ -54,42 +51,40 @@ class RetryableStatus extends Error {
 }
 
 /**
- * A resilient client for one upstream service (DESIGN.md §6): every call has a timeout; idempotent
- * calls retry with jittered exponential backoff on network errors and 502/503/504; the upstream
- * has a circuit breaker and a bulkhead. The request id, traceparent and the caller's token travel
- * with the call. When the upstream cannot answer, callers get a 503 AppError with Retry-After.
+ * A resilient client for one upstream service (DESIGN.md §6), on the platform's one resilience
+ * core (`resilience.ts`: connection errors, breaker and its gauge, bulkhead, the 503): every call
+ * has a timeout; idempotent calls retry with jittered exponential backoff on network errors and
+ * 502/503/504; the upstream has a circuit breaker and a bulkhead. The request id, traceparent and
+ * the caller's token travel with the call. When the upstream cannot answer, callers get a 503
+ * AppError with Retry-After.
  */
 export class UpstreamClient {
   private readonly agent: Agent;
-  private readonly breaker;
+  private readonly resilience: Resilience;
   private readonly idempotentPolicy: IPolicy;
   private readonly unsafePolicy: IPolicy;
   private readonly retryAfterSec: number;
 
   constructor(
     private readonly opts: UpstreamOptions,
-    private readonly metrics?: Metrics,
+    metrics?: Metrics,
   ) {
     const timeoutMs = opts.timeoutMs ?? 3000;
-    const halfOpenAfter = opts.halfOpenAfterMs ?? 10_000;
-    this.retryAfterSec = Math.max(1, Math.ceil(halfOpenAfter / 1000));
+    const halfOpenAfterMs = opts.halfOpenAfterMs ?? 10_000;
+    this.retryAfterSec = Math.max(1, Math.ceil(halfOpenAfterMs / 1000));
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: opts.maxConcurrent ?? 32 });
-    const failures = handleWhen(
-      (err) => !(err instanceof BrokenCircuitError) && !(err instanceof BulkheadRejectedError),
+    this.resilience = new Resilience(
+      opts.name,
+      {
+        breakerThreshold: opts.breakerThreshold ?? 5,
+        halfOpenAfterMs,
+        maxConcurrent: opts.maxConcurrent ?? 32,
+        maxQueued: opts.maxQueued ?? 64,
+      },
+      metrics,
     );
-    this.breaker = circuitBreaker(failures, {
-      halfOpenAfter,
-      breaker: new ConsecutiveBreaker(opts.breakerThreshold ?? 5),
-    });
-    const gauge = () =>
-      metrics?.breakerState.set(
-        { upstream: opts.name },
-        this.breaker.state === CircuitState.Closed ? 0 : this.breaker.state === CircuitState.HalfOpen ? 1 : 2,
-      );
-    this.breaker.onStateChange(gauge);
-    gauge();
     const perTry = timeout(timeoutMs, TimeoutStrategy.Aggressive);
-    const bh = bulkhead(opts.maxConcurrent ?? 32, opts.maxQueued ?? 64);
+    const { bulkhead: bh, breaker } = this.resilience;
     const retries = retry(
       handleWhen((err) => !(err instanceof BrokenCircuitError) && !(err instanceof BulkheadRejectedError)),
       {
@@ -97,12 +92,12 @@ export class UpstreamClient {
         backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }),
       },
     );
-    this.idempotentPolicy = wrap(bh, retries, this.breaker, perTry);
-    this.unsafePolicy = wrap(bh, this.breaker, perTry);
+    this.idempotentPolicy = wrap(bh, retries, breaker, perTry);
+    this.unsafePolicy = wrap(bh, breaker, perTry);
   }
 
   get circuitState(): CircuitStateName {
-    return circuitStateName(this.breaker.state);
+    return this.resilience.circuitState;
   }
 
   async request<T = unknown>(
@@ -148,30 +143,23 @@ export class UpstreamClient {
           throw err;
         });
         const text = await r.body.text();
-        if (r.statusCode === 502 || r.statusCode === 503 || r.statusCode === 504)
-          throw new RetryableStatus(r.statusCode);
+        if (FAILED_STATUSES.has(r.statusCode)) throw new RetryableStatus(r.statusCode);
         return { status: r.statusCode, headers: r.headers, body: (text ? safeJson(text) : undefined) as T };
         // a signal of this call's own: without one, cockatiel hangs every call's timeout on one shared
         // never-aborted signal, and more than ten calls at once warned MaxListenersExceeded
       }, new AbortController().signal);
-      this.metrics?.upstreamRequests.inc({ upstream: this.opts.name, outcome: String(res.status) });
+      this.resilience.count(String(res.status));
       endSpan(span, undefined, { 'http.response.status_code': res.status });
       return res;
     } catch (err) {
       endSpan(span, err);
-      const outcome =
-        err instanceof BrokenCircuitError
-          ? 'circuit_open'
-          : err instanceof BulkheadRejectedError
-            ? 'bulkhead_full'
-            : err instanceof TaskCancelledError
-              ? 'timeout'
-              : 'error';
-      this.metrics?.upstreamRequests.inc({ upstream: this.opts.name, outcome });
-      throw CommonErrors.unavailable(`${this.opts.name} is unavailable (${outcome.replace('_', ' ')})`, {
-        headers: { 'retry-after': String(this.retryAfterSec) },
-        extensions: { upstream: this.opts.name },
-      });
+      const outcome = this.resilience.outcomeOf(err);
+      this.resilience.count(outcome);
+      throw this.resilience.unavailable(
+        outcome,
+        `is unavailable (${outcome.replace('_', ' ')})`,
+        this.retryAfterSec,
+      );
     }
   }
 
@@ -183,36 +171,6 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
-}
-
-export type CircuitStateName = 'closed' | 'half-open' | 'open' | 'isolated';
-
-export function circuitStateName(state: CircuitState): CircuitStateName {
-  switch (state) {
-    case CircuitState.Closed:
-      return 'closed';
-    case CircuitState.HalfOpen:
-      return 'half-open';
-    case CircuitState.Open:
-      return 'open';
-    case CircuitState.Isolated:
-      return 'isolated';
-  }
-}
-
-function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    [
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'EHOSTUNREACH',
-      'ENOTFOUND',
-      'UND_ERR_SOCKET',
-      'UND_ERR_CONNECT_TIMEOUT',
-    ].includes(code)
-  );
 }
 
 function safeJson(text: string): unknown {

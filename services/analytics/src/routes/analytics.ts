@@ -43,7 +43,10 @@ export function analyticsRoutes(
       config: { permission: 'analytics:read' },
       schema: {
         tags,
+        operationId: 'getAnalyticsDashboard',
         summary: 'KPIs over a range of facility days (default: today), at most 366 days',
+        description:
+          'Key figures over the facility days from–to, both inclusive (default: today; more than 366 days is 400): registrations, appointments by status and the no-show rate, fills, stock alerts, and amounts invoiced, paid and denied per currency. The figures come from read models fed by events, so they trail the services by a moment.',
         querystring: RangeQuery,
         response: { 200: AnalyticsDashboard, ...errors },
       },
@@ -57,8 +60,11 @@ export function analyticsRoutes(
       config: { permission: 'analytics:read' },
       schema: {
         tags,
+        operationId: 'getAnalyticsReport',
         summary:
           'A report over a range of facility days (default: today) as JSON or RFC 4180 CSV (cells a spreadsheet would run as a formula are prefixed with a quote); published as analytics.report-generated.v1',
+        description:
+          'One report of the given type over the facility days from–to; `format=csv` answers `text/csv` as an attachment, otherwise JSON. Every report generated is published as an event, so it is itself on record.',
         querystring: Type.Object(
           { type: AnalyticsReportTypeSchema, ...DayRangeQuery, format: Type.Optional(ReportFormat) },
           { additionalProperties: false },
@@ -90,7 +96,10 @@ export function analyticsRoutes(
       config: { permission: 'analytics:read' },
       schema: {
         tags,
+        operationId: 'listAnalyticsEvents',
         summary: 'The events recorded, newest first: type, subject, the ids they name and their time',
+        description:
+          'The events the read models were built from, newest first, optionally of one type or one subject. Event data is not returned: only its type, subject, the ids it names and its time.',
         querystring: Type.Object(
           {
             type: Type.Optional(Type.Union(CONSUMED_EVENTS.map((t) => Type.Literal(t)))),
@@ -111,8 +120,11 @@ export function analyticsRoutes(
       config: { permission: 'analytics:read' },
       schema: {
         tags,
+        operationId: 'streamAnalyticsDashboard',
         summary:
           'Server-sent events (text/event-stream): `dashboard` events with the KPIs of the range (default: today) at once and on every change, a heartbeat comment every ANALYTICS_STREAM_HEARTBEAT_MS (15 s); ends when the token expires',
+        description:
+          'A server-sent event stream (`text/event-stream`): a `dashboard` event with the KPIs of the range at once and again on every change. The stream ends when the access token expires; reconnect with a fresh token.',
         querystring: RangeQuery,
         response: {
           200: { content: { 'text/event-stream': { schema: Type.Unsafe<Readable>({ type: 'string' }) } } },
@@ -138,8 +150,11 @@ export function analyticsRoutes(
       config: { permission: 'analytics:manage', idempotent: true },
       schema: {
         tags,
+        operationId: 'rebuildAnalytics',
         summary:
           'Recompute the read models from the kept events (202: queued; GET its Location until completed)',
+        description:
+          'Queues a recomputation of every read model from the kept events and answers 202 with the rebuild and its `Location`; poll that until its status is completed. Accepts `Idempotency-Key`.',
         response: { 202: AnalyticsRebuild, ...errors },
       },
     },
@@ -155,7 +170,10 @@ export function analyticsRoutes(
       config: { permission: 'analytics:manage' },
       schema: {
         tags,
+        operationId: 'getAnalyticsRebuild',
         summary: 'A rebuild: pending or completed, with the events it replayed',
+        description:
+          'The state of a rebuild started by `rebuildAnalytics`: pending, or completed with the number of events it replayed. 404 when no rebuild has that id.',
         params: IdParams,
         response: { 200: AnalyticsRebuild, ...errors },
       },

@@ -64,7 +64,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:read', access: { resource: 'appointment', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listAppointments',
         summary: 'List appointments in start order, by patient, staff member, status, series and time range',
+        description:
+          'Appointments in start order, filtered by patient, staff member, status, series and a time range, one page at a time. Every answer is recorded as an access to the patients it names.',
         querystring: Type.Object(
           {
             patientId: Type.Optional(Uuid),
@@ -93,8 +96,11 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write', idempotent: true, access },
       schema: {
         tags,
+        operationId: 'bookAppointment',
         summary:
           'Book an appointment, or with `recurrence` every occurrence of a series or none (Idempotency-Key accepted)',
+        description:
+          'Books one appointment (201 with its ETag and `Location`), or with `recurrence` every occurrence of a series or none of them. 409 when the slot overlaps another appointment of the staff member or the patient, is outside their availability, or the patient, staff member or type is inactive; 503 with `Retry-After` when the staff service must be asked and cannot answer. Accepts `Idempotency-Key`.',
         body: AppointmentInput,
         response: {
           201: Type.Union([Appointment, AppointmentSeries]),
@@ -125,8 +131,11 @@ export function appointmentRoutes(
       config: { permission: 'appointments:read' },
       schema: {
         tags,
+        operationId: 'listAppointmentSlots',
         summary:
           'Bookable slots of a type for a staff member, or the active staff of a specialty and/or department, in [from, to) (at most 31 days)',
+        description:
+          'Free start times for an appointment type in [from, to) (at most 31 days), for one staff member or for every active staff member of a specialty and/or department. 503 when the staff service cannot be asked.',
         querystring: Type.Object(
           {
             type: AppointmentTypeCode,
@@ -151,7 +160,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:read', access },
       schema: {
         tags,
+        operationId: 'getAppointment',
         summary: 'Get an appointment with its history',
+        description:
+          'One appointment with its history of changes; the `ETag` it answers is the `If-Match` of an update.',
         params: IdParams,
         response: { 200: Appointment, ...errors },
       },
@@ -169,8 +181,11 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write', access },
       schema: {
         tags,
+        operationId: 'replaceAppointment',
         summary:
           'Replace the details (reason, location; If-Match required); the time changes through /reschedule',
+        description:
+          'Replaces the reason and location of an appointment; `If-Match` is required (428 without it, 412 when the appointment changed since it was read). The time changes only through `rescheduleAppointment`; 409 when its status no longer allows changes.',
         params: IdParams,
         headers: IfMatchHeader,
         body: AppointmentUpdate,
@@ -196,7 +211,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write', access },
       schema: {
         tags,
+        operationId: 'cancelAppointmentOccurrence',
         summary: 'Cancel an appointment (this occurrence only; If-Match optional)',
+        description:
+          'Cancels this appointment only (not the rest of its series), without a reason; answers 204. 409 when its status does not allow a cancellation; `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         response: { 204: Type.Null(), ...errors, 409: Problem, 412: Problem },
@@ -221,7 +239,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write', access: update },
       schema: {
         tags,
+        operationId: 'cancelAppointment',
         summary: "Cancel with a reason; scope 'following' cancels the later occurrences of its series too",
+        description:
+          'Cancels an appointment with a reason and answers every appointment cancelled; scope `following` also cancels the later occurrences of its series. 409 when its status does not allow it; `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         body: CancelInput,
@@ -247,7 +268,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write', access: update },
       schema: {
         tags,
+        operationId: 'rescheduleAppointment',
         summary: 'Move to a new start (and end); the id stays, the previous slot is kept in the history',
+        description:
+          'Moves an appointment to a new start (and end), keeping its id; the previous slot stays in its history. 409 when the new slot is taken or unavailable, 503 when the staff service cannot be asked; `If-Match` is optional.',
         params: IdParams,
         headers: IfMatchHeader,
         body: RescheduleInput,
@@ -267,6 +291,22 @@ export function appointmentRoutes(
     },
   );
 
+  const advances = {
+    'check-in': {
+      operationId: 'checkInAppointment',
+      description:
+        'Marks a scheduled appointment checked in: the patient has arrived. 409 from any status but scheduled.',
+    },
+    complete: {
+      operationId: 'completeAppointment',
+      description: 'Marks a checked-in appointment completed. 409 from any status but checked-in.',
+    },
+    'no-show': {
+      operationId: 'markAppointmentNoShow',
+      description:
+        'Marks a scheduled appointment a no-show: the patient did not come. 409 from any status but scheduled.',
+    },
+  } as const;
   for (const action of ['check-in', 'complete', 'no-show'] as const) {
     app.post(
       `${BASE}/:id/${action}`,
@@ -274,7 +314,9 @@ export function appointmentRoutes(
         config: { permission: 'appointments:write', access: update },
         schema: {
           tags,
+          operationId: advances[action].operationId,
           summary: `Mark the appointment ${action === 'check-in' ? 'checked in' : action === 'complete' ? 'completed' : 'no-show'} (409 when its status does not allow it)`,
+          description: advances[action].description,
           params: IdParams,
           response: { 200: Appointment, ...errors, 409: Problem },
         },
@@ -297,7 +339,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:read' },
       schema: {
         tags,
+        operationId: 'listAppointmentTypes',
         summary: 'List appointment types in code order',
+        description:
+          'The appointment types in code order, optionally only the active ones. A type names its duration and buffers; its code is what billing prices.',
         querystring: Type.Object(
           { active: Type.Optional(Type.Boolean()), ...PageQuery },
           { additionalProperties: false },
@@ -314,7 +359,10 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'createAppointmentType',
         summary: 'Create an appointment type (its code is stable: what billing prices)',
+        description:
+          'Creates an appointment type; its code never changes once created. 409 when a type with that code exists. Accepts `Idempotency-Key`.',
         body: AppointmentTypeInput,
         response: { 201: AppointmentType, ...errors, 409: Problem },
       },
@@ -331,7 +379,9 @@ export function appointmentRoutes(
       config: { permission: 'appointments:read' },
       schema: {
         tags,
+        operationId: 'getAppointmentType',
         summary: 'Get an appointment type',
+        description: 'One appointment type by its code, with the `ETag` an update needs.',
         params: CodeParams,
         response: { 200: AppointmentType, ...errors },
       },
@@ -348,8 +398,11 @@ export function appointmentRoutes(
       config: { permission: 'appointments:write' },
       schema: {
         tags,
+        operationId: 'replaceAppointmentType',
         summary:
           'Replace an appointment type (If-Match required); booked appointments keep their duration and buffers',
+        description:
+          'Replaces an appointment type; `If-Match` is required (428 without it, 412 when it changed since it was read). Appointments already booked keep the duration and buffers they were booked with.',
         params: CodeParams,
         headers: IfMatchHeader,
         body: AppointmentTypeUpdate,

@@ -32,7 +32,10 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { permission: 'audit:read', access: { resource: 'audit-record', action: 'search' } },
       schema: {
         tags,
+        operationId: 'searchAuditRecords',
         summary: 'Search the trail, newest first: by actor, patient, resource, type, action, outcome, time',
+        description:
+          'Searches the audit trail, newest first, by actor, patient, resource, type, action, outcome and time. Reading the trail is itself recorded as an access to the patients it names.',
         querystring: Type.Object({ ...AuditEventQuery, ...PageQuery }, { additionalProperties: false }),
         response: { 200: Page(AuditRecord), ...errors },
       },
@@ -53,7 +56,9 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { permission: 'audit:read', access: { resource: 'audit-record' } },
       schema: {
         tags,
+        operationId: 'getAuditRecord',
         summary: 'One record of the trail',
+        description: 'One record of the audit trail by id; 404 when the trail holds none with that id.',
         params: IdParams,
         response: { 200: AuditRecord, ...errors },
       },
@@ -71,8 +76,11 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { permission: 'audit:read', access: { resource: 'patient', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listPatientAccesses',
         summary:
           "Who read or changed one patient's records, and when (the accounting of disclosures), newest first",
+        description:
+          "Every read or change of one patient's records, newest first, optionally within a time range: the accounting of disclosures a patient may ask for.",
         params: Type.Object({ id: Uuid }),
         querystring: Type.Object(
           { from: Type.Optional(Timestamp), to: Type.Optional(Timestamp), ...PageQuery },
@@ -92,8 +100,11 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { permission: 'audit:read' },
       schema: {
         tags,
+        operationId: 'verifyAuditTrail',
         summary:
           'Verify the chain (or a range of seqs) against a signed checkpoint (default: the newest); lists every break',
+        description:
+          'Recomputes the hash chain of the trail (or of a range of seqs) and checks it against a signed checkpoint, the newest by default. The report lists every break found; 404 when no exported checkpoint has the seq given.',
         querystring: Type.Object(
           {
             from: Type.Optional(Seq('first seq to verify (default 1)')),
@@ -114,7 +125,10 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { permission: 'audit:read' },
       schema: {
         tags,
+        operationId: 'listAuditCheckpoints',
         summary: 'The exported signed checkpoints, newest first',
+        description:
+          'The signed checkpoints exported so far, newest first; each signs the head of the chain at its seq.',
         querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: { 200: Page(Checkpoint), ...errors },
       },
@@ -128,8 +142,11 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { permission: 'audit:manage', idempotent: true },
       schema: {
         tags,
+        operationId: 'createAuditCheckpoint',
         summary:
           'Sign and export a checkpoint of the head now (200 with the newest when it already signs the head)',
+        description:
+          'Signs and exports a checkpoint of the head of the trail now (201), or answers the newest one (200) when it already signs the head. 409 when the trail is empty. Accepts `Idempotency-Key`.',
         response: { 200: Checkpoint, 201: Checkpoint, ...errors, 409: Problem },
       },
     },
@@ -147,7 +164,10 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
       config: { public: true },
       schema: {
         tags,
+        operationId: 'getAuditCheckpointKeys',
         summary: 'The public key (JWKS) that verifies every checkpoint',
+        description:
+          'The public keys (a JWKS) that verify the signature of every exported checkpoint. Public: an outside auditor holding a checkpoint needs no account to check it.',
         response: { 200: AuditJwks },
       },
     },

@@ -19,7 +19,10 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       config: { permission: 'users:manage', idempotent: true, secretFields: ['password'] },
       schema: {
         tags,
+        operationId: 'createUser',
         summary: 'Create a user (password policy: at least 12 characters, not the username)',
+        description:
+          'Creates a user with roles and an initial password (at least 12 characters, not the username); answers 201 with its ETag. 409 when the username is taken. Accepts `Idempotency-Key` (the password is not stored with it).',
         body: UserInput,
         response: { 201: User, ...errors, 409: Problem },
       },
@@ -36,7 +39,10 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       config: { permission: 'users:manage' },
       schema: {
         tags,
+        operationId: 'listUsers',
         summary: 'List users in creation order, optionally by status or role',
+        description:
+          'Users in creation order, optionally of one status or one role, one page at a time. Password hashes are never returned.',
         querystring: Type.Object(
           { status: Type.Optional(UserStatus), role: Type.Optional(RoleName), ...PageQuery },
           { additionalProperties: false },
@@ -53,7 +59,9 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       config: { permission: 'users:manage' },
       schema: {
         tags,
+        operationId: 'getUser',
         summary: 'Get a user',
+        description: 'One user by id, with the `ETag` an update needs; 404 when no user has that id.',
         params: IdParams,
         response: { 200: User, ...errors, 404: Problem },
       },
@@ -70,6 +78,7 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       config: { permission: 'users:manage' },
       schema: {
         tags,
+        operationId: 'updateUser',
         summary: 'Change roles, status, name, email or staff link (merge patch; If-Match optional)',
         description:
           'Deactivating a user, removing a permission or changing its staff link ends its sessions.',
@@ -100,7 +109,10 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       config: { permission: 'users:manage' },
       schema: {
         tags,
+        operationId: 'resetUserPassword',
         summary: "Set a user's password; its sessions end",
+        description:
+          "Sets a user's password (the same policy as at creation) and ends every session the user has; answers 204.",
         params: IdParams,
         body: PasswordReset,
         response: { 204: Type.Null(), ...errors, 404: Problem },
@@ -118,7 +130,10 @@ export function userRoutes(app: App, ctx: AuthContext): void {
       config: { permission: 'users:manage', idempotent: true },
       schema: {
         tags: ['keys'],
+        operationId: 'rotateSigningKey',
         summary: 'Generate a new signing key: published now, signing after the activation delay',
+        description:
+          'Generates a new signing key: published in the JWKS at once, used to sign only after the activation delay, so every verifier knows it first. Accepts `Idempotency-Key`.',
         response: { 201: RotatedKey, ...errors },
       },
     },

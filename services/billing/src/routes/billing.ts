@@ -37,7 +37,10 @@ export function billingRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read' },
       schema: {
         tags,
+        operationId: 'listFeeScheduleEntries',
         summary: 'The fee schedule: a price per appointment type code, in code order',
+        description:
+          'The fee schedule in code order: the price of each appointment type code, in its currency.',
         querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: { 200: Page(FeeScheduleEntry), ...errors },
       },
@@ -51,7 +54,10 @@ export function billingRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read' },
       schema: {
         tags,
+        operationId: 'getFeeScheduleEntry',
         summary: 'The price of an appointment type',
+        description:
+          'The price of one appointment type, with the `ETag` a replacement needs; 404 when the schedule has no entry for it.',
         params: CodeParams,
         response: { 200: FeeScheduleEntry, ...errors },
       },
@@ -68,8 +74,11 @@ export function billingRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write' },
       schema: {
         tags,
+        operationId: 'setFeeScheduleEntry',
         summary:
           'Set the price of an appointment type (201 when new; replacing an entry needs If-Match); invoices drafted from now on bill it',
+        description:
+          'Sets the price of an appointment type: 201 when the entry is new, 200 when it replaces one, which needs `If-Match` (428 without it, 412 when it changed). Invoices drafted from now on bill the new price.',
         params: CodeParams,
         headers: IfMatchHeader,
         body: FeeScheduleInput,
@@ -94,8 +103,11 @@ export function billingRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write' },
       schema: {
         tags,
+        operationId: 'deleteFeeScheduleEntry',
         summary:
           'Remove the price of an appointment type (If-Match optional): its appointments draft unpriced',
+        description:
+          'Removes the price of an appointment type (204); its appointments are then drafted unpriced, flagged `needsPricing`. `If-Match` is optional (412 when it does not match).',
         params: CodeParams,
         headers: IfMatchHeader,
         response: { 204: Type.Null(), ...errors, 412: Problem },
@@ -113,8 +125,11 @@ export function billingRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read', access: { resource: 'billing-account' } },
       schema: {
         tags: ['accounts'],
+        operationId: 'getBillingAccount',
         summary:
           "A patient's billing account: their insurance, open invoices and the balance owed per currency",
+        description:
+          "A patient's billing account: their insurance, their open invoices and the balance owed per currency. 404 when no patient has that id; 503 with `Retry-After` when the patient service must be asked and cannot answer.",
         params: Type.Object({ patientId: Uuid }),
         response: { 200: BillingAccount, ...errors, 503: Problem },
       },

@@ -39,7 +39,10 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read', access: { resource: 'claim', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listClaims',
         summary: 'List claims in creation order, by patient, invoice, status and creation time',
+        description:
+          'Insurance claims in creation order, filtered by patient, invoice, status and creation time, one page at a time.',
         querystring: Type.Object(
           {
             patientId: Type.Optional(Uuid),
@@ -66,8 +69,11 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access },
       schema: {
         tags,
+        operationId: 'createClaim',
         summary:
           "Draft a claim on an issued invoice (at most its balance less its other open claims), to the patient's insurer unless named; resubmissionOf resubmits a denied claim",
+        description:
+          "Drafts a claim on an issued invoice, to the patient's insurer unless one is named; `resubmissionOf` resubmits a denied claim. 409 when the amount exceeds the invoice's balance less its other open claims or the invoice is not open; 503 with `Retry-After` when the patient service must be asked and cannot answer. Accepts `Idempotency-Key`.",
         body: ClaimInput,
         response: { 201: Claim, ...errors, 409: Problem, 503: Problem },
       },
@@ -85,7 +91,9 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read', access },
       schema: {
         tags,
+        operationId: 'getClaim',
         summary: 'Get a claim with its history',
+        description: 'One claim with its history.',
         params: IdParams,
         response: { 200: Claim, ...errors },
       },
@@ -103,8 +111,11 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'submitClaim',
         summary:
           "Submit a draft claim to its insurer (its amount checked again against the invoice's balance)",
+        description:
+          "Submits a draft claim to its insurer; its amount is checked again against the invoice's balance. 409 when the claim is not a draft or the amount no longer fits. Accepts `Idempotency-Key`.",
         params: IdParams,
         response: { 200: Claim, ...errors, 409: Problem },
       },
@@ -122,8 +133,11 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'claims:adjudicate', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'approveClaim',
         summary:
           'Record the insurer’s approval of a submitted claim, with the amount approved (at most the amount claimed)',
+        description:
+          "Records the insurer's approval of a submitted claim with the amount approved, at most the amount claimed. 409 when the claim is not submitted. Needs `claims:adjudicate`; accepts `Idempotency-Key`.",
         params: IdParams,
         body: ClaimApproveInput,
         response: { 200: Claim, ...errors, 409: Problem },
@@ -142,7 +156,10 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'claims:adjudicate', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'denyClaim',
         summary: 'Record the insurer’s denial of a submitted claim, with its reason; the invoice stays owed',
+        description:
+          "Records the insurer's denial of a submitted claim with its reason; the invoice stays owed and the claim may be resubmitted. 409 when the claim is not submitted. Needs `claims:adjudicate`; accepts `Idempotency-Key`.",
         params: IdParams,
         body: ClaimDenyInput,
         response: { 200: Claim, ...errors, 409: Problem },
@@ -161,8 +178,11 @@ export function claimRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'payClaim',
         summary:
           "Record the insurer's payment of an approved claim: the approved amount is posted to the invoice as a payment (method insurance); the rest stays the patient's",
+        description:
+          "Records the insurer's payment of an approved claim: the approved amount is posted to the invoice as an insurance payment, and the rest stays the patient's to pay. 409 when the claim is not approved. Accepts `Idempotency-Key`.",
         params: IdParams,
         response: { 200: ClaimPaid, ...errors, 409: Problem },
       },

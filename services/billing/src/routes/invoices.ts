@@ -57,7 +57,10 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read', access: { resource: 'invoice', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listInvoices',
         summary: 'List invoices in creation order, by patient, appointment, status and creation time',
+        description:
+          'Invoices in creation order, filtered by patient, appointment, status and creation time, one page at a time.',
         querystring: Type.Object(
           {
             patientId: Type.Optional(Uuid),
@@ -84,7 +87,10 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access },
       schema: {
         tags,
+        operationId: 'createInvoice',
         summary: 'Draft an invoice; its total is the sum of its lines (Idempotency-Key accepted)',
+        description:
+          'Drafts an invoice; its total is the sum of its lines. 409 when the appointment has an invoice already; 503 with `Retry-After` when the patient service must be asked and cannot answer. Accepts `Idempotency-Key`.',
         body: InvoiceInput,
         response: { 201: Invoice, ...errors, 409: Problem, 503: Problem },
       },
@@ -103,7 +109,10 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:read', access },
       schema: {
         tags,
+        operationId: 'getInvoice',
         summary: 'Get an invoice with its lines, payments, adjustments and balance',
+        description:
+          'One invoice with its lines, payments, adjustments and balance, and the `ETag` an update needs.',
         params: IdParams,
         response: { 200: Invoice, ...errors },
       },
@@ -121,7 +130,10 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', access: update },
       schema: {
         tags,
+        operationId: 'replaceInvoice',
         summary: "Replace a draft's lines and notes (If-Match required); prices a draft flagged needsPricing",
+        description:
+          "Replaces a draft's lines and notes, which also prices a draft flagged `needsPricing`. `If-Match` is required (428 without it, 412 when it changed); 409 when the invoice is no longer a draft.",
         params: IdParams,
         headers: IfMatchHeader,
         body: InvoiceUpdate,
@@ -147,7 +159,10 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'issueInvoice',
         summary: 'Issue a draft: it is owed from now on, due after the payment terms (If-Match optional)',
+        description:
+          'Issues a draft: it is owed from now on and due after the payment terms. 409 when it is not a draft or still needs pricing; `If-Match` is optional. Accepts `Idempotency-Key`.',
         params: IdParams,
         headers: IfMatchHeader,
         response: { 200: Invoice, ...errors, 409: Problem, 412: Problem },
@@ -171,8 +186,11 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'voidInvoice',
         summary:
           'Void a draft or an issued invoice, with a reason; refused once any payment exists (If-Match optional)',
+        description:
+          'Voids a draft or an issued invoice with a reason. 409 once any payment exists or when its status does not allow it; `If-Match` is optional. Accepts `Idempotency-Key`.',
         params: IdParams,
         headers: IfMatchHeader,
         body: VoidInput,
@@ -198,8 +216,11 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:collect', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'recordInvoicePayment',
         summary:
           'Record a payment on an issued invoice: part or all of its balance, in its currency, never more (409); paid when nothing is left (Idempotency-Key accepted)',
+        description:
+          "Records a payment of part or all of an issued invoice's balance, in its currency; the invoice is paid when nothing is left. 409 when the amount exceeds the balance, is in another currency, or the invoice is not open. Needs `billing:collect`; accepts `Idempotency-Key`.",
         params: IdParams,
         body: PaymentInput,
         response: { 201: PaymentRecorded, ...errors, 409: Problem },
@@ -218,8 +239,11 @@ export function invoiceRoutes(app: App, ctx: BillingContext): void {
       config: { permission: 'billing:write', idempotent: true, access: update },
       schema: {
         tags,
+        operationId: 'adjustInvoice',
         summary:
           'Adjust an issued invoice, one line or the whole, with a reason code: at most its balance (and what is left of the line)',
+        description:
+          'Adjusts an issued invoice, one line or the whole, with a reason code. 409 when the amount exceeds its balance or what is left of the line, or the invoice is not open. Accepts `Idempotency-Key`.',
         params: IdParams,
         body: InvoiceAdjustmentInput,
         response: { 201: Invoice, ...errors, 409: Problem },

@@ -51,8 +51,11 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:read' },
       schema: {
         tags,
+        operationId: 'listInventoryItems',
         summary:
           'List items in creation order (of one category when given); with expiringBefore, the lots holding stock whose last usable day is before that date, earliest first',
+        description:
+          'Items in creation order, optionally of one category. With `expiringBefore`, answers instead the lots holding stock whose last usable day is before that date, earliest first.',
         querystring: Type.Object(
           {
             category: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
@@ -73,8 +76,11 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'createInventoryItem',
         summary:
           'Add an item, with the lots it starts with (each a receipt in the ledger; Idempotency-Key accepted)',
+        description:
+          'Adds an item with the lots it starts with, each recorded as a receipt in the ledger. 409 when an item with that SKU exists. Accepts `Idempotency-Key`.',
         body: InventoryItemCreate,
         response: { 201: InventoryItem, ...errors, 409: Problem },
       },
@@ -91,7 +97,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:read' },
       schema: {
         tags,
+        operationId: 'getInventoryItem',
         summary: 'Get an item with its lots and stock',
+        description:
+          'One item with its lots, stock on hand and stock reserved, and the `ETag` an update needs.',
         params: IdParams,
         response: { 200: InventoryItem, ...errors },
       },
@@ -108,7 +117,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:write' },
       schema: {
         tags,
+        operationId: 'replaceInventoryItem',
         summary: "Replace an item's record (If-Match required); its stock changes only through lots",
+        description:
+          "Replaces an item's record (name, category, reorder levels…); its stock changes only through lots, adjustments and dispenses. `If-Match` is required (428 without it, 412 when it changed).",
         params: IdParams,
         headers: IfMatchHeader,
         body: InventoryItemInput,
@@ -135,7 +147,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'adjustInventoryLot',
         summary: 'Adjust one lot by a signed quantity with a reason (a ledger entry, published)',
+        description:
+          'Adjusts one lot by a signed quantity with a reason, recorded in the ledger and published. 409 when it would take the lot below zero or below what reservations hold of it. Accepts `Idempotency-Key`.',
         params: IdParams,
         body: AdjustmentInput,
         response: { 201: LedgerEntry, ...errors, 409: Problem },
@@ -151,8 +166,11 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:read' },
       schema: {
         tags,
+        operationId: 'listInventoryLedger',
         summary:
           "The item's ledger: every change of a lot (receipts, adjustments, dispenses, expiries), oldest first",
+        description:
+          "The item's ledger, oldest first: every change of one of its lots (receipts, adjustments, dispenses, expiries).",
         params: IdParams,
         querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: { 200: Page(LedgerEntry), ...errors },
@@ -169,8 +187,11 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'reserveInventory',
         summary:
           'Hold stock for a reference (earliest-expiring usable lots first, split when needed); the same reference answers the same reservation (200)',
+        description:
+          'Holds stock for a reference, from the earliest-expiring usable lots first (split across lots when needed); 201 when created, 200 with the same reservation when the reference was used already. 409 when usable stock is short or the reference names another reservation. A held reservation times out unless confirmed.',
         body: ReservationInput,
         response: { 200: Reservation, 201: Reservation, ...errors, 409: Problem },
       },
@@ -188,7 +209,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:read' },
       schema: {
         tags,
+        operationId: 'getInventoryReservation',
         summary: 'Get a reservation',
+        description:
+          'One reservation with its lots and status: held, confirmed, consumed (by a dispense) or released (by its caller, or by the timeout while held).',
         params: IdParams,
         response: { 200: Reservation, ...errors },
       },
@@ -202,7 +226,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'confirmInventoryReservation',
         summary: 'Confirm a held reservation before dispensing: it no longer times out',
+        description:
+          'Confirms a held reservation before dispensing, so it no longer times out. 409 when it was released or consumed, or outlived its timeout. Accepts `Idempotency-Key`.',
         params: IdParams,
         response: { 200: Reservation, ...errors, 409: Problem },
       },
@@ -216,7 +243,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'releaseInventoryReservation',
         summary: "Release a reservation's stock (the saga's compensation); a consumed one is 409",
+        description:
+          "Releases a reservation's stock back to its lots (the dispensing saga's compensation). 409 when it was consumed by a dispense. Accepts `Idempotency-Key`.",
         params: IdParams,
         response: { 200: Reservation, ...errors, 409: Problem },
       },
@@ -232,8 +262,11 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:approve', idempotent: true },
       schema: {
         tags,
+        operationId: 'reorderInventoryItem',
         summary:
           'Place a purchase order for the item (quantity default: its reorderQuantity); 202: delivered later',
+        description:
+          'Places a purchase order for the item (quantity by default its reorder quantity) and answers 202: the stock arrives when the order is received. Needs `inventory:approve`; accepts `Idempotency-Key`.',
         params: IdParams,
         body: ReorderInput,
         response: { 202: PurchaseOrder, ...errors },
@@ -251,7 +284,9 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:read' },
       schema: {
         tags,
+        operationId: 'listPurchaseOrders',
         summary: 'List purchase orders in creation order (of one item, of one status when given)',
+        description: 'Purchase orders in creation order, optionally of one item and one status.',
         querystring: Type.Object(
           { itemId: Type.Optional(Uuid), status: Type.Optional(OrderStatus), ...PageQuery },
           { additionalProperties: false },
@@ -268,7 +303,9 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:read' },
       schema: {
         tags,
+        operationId: 'getPurchaseOrder',
         summary: 'Get a purchase order',
+        description: 'One purchase order with its status.',
         params: IdParams,
         response: { 200: PurchaseOrder, ...errors },
       },
@@ -282,7 +319,10 @@ export function inventoryRoutes(app: App, ctx: items.InventoryContext): void {
       config: { permission: 'inventory:approve', idempotent: true },
       schema: {
         tags,
+        operationId: 'receivePurchaseOrder',
         summary: "Receive a purchase order: its lot joins the item's stock (once)",
+        description:
+          "Receives a purchase order: its lot joins the item's stock. 409 when it was received already or the item has a lot of that number with another expiry. Needs `inventory:approve`; accepts `Idempotency-Key`.",
         params: IdParams,
         body: ReceiptInput,
         response: {

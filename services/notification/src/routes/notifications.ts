@@ -43,8 +43,11 @@ export function notificationRoutes(app: App, ctx: NotificationContext): void {
       config: { permission: 'notifications:read', access: { resource: 'notification', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listNotifications',
         summary:
           'List messages in creation order, by recipient, status, channel and event (no address, no body)',
+        description:
+          'Messages in creation order, filtered by recipient, status, channel and event; the list carries no address and no body (read one message for those).',
         querystring: NotificationQuery,
         response: { 200: Page(NotificationSummary), ...errors },
       },
@@ -66,7 +69,10 @@ export function notificationRoutes(app: App, ctx: NotificationContext): void {
       config: { permission: 'notifications:read', access: { resource: 'notification-config' } },
       schema: {
         tags,
+        operationId: 'getNotificationPreferences',
         summary: "A recipient's preferences in effect (version 0: none stored, the defaults)",
+        description:
+          "A recipient's notification preferences in effect; version 0 means none are stored and the defaults apply. 404 when no patient or staff member has that id; 503 when their service cannot be asked.",
         querystring: NotificationConfigQuery,
         response: { 200: NotificationConfig, ...errors, 503: Problem },
       },
@@ -85,8 +91,11 @@ export function notificationRoutes(app: App, ctx: NotificationContext): void {
       config: { permission: 'notifications:manage', access: { resource: 'notification-config' } },
       schema: {
         tags,
+        operationId: 'replaceNotificationPreferences',
         summary:
           'Replace a recipient\'s preferences (the recipient in the body; If-Match required: "v0" creates them)',
+        description:
+          'Replaces a recipient\'s preferences (the recipient is named in the body); 201 when created, 200 when replaced. `If-Match` is required: `"v0"` creates them (428 without it, 412 when they changed); 503 when the recipient\'s service cannot be asked.',
         headers: IfMatchHeader,
         body: NotificationConfigInput,
         response: {
@@ -118,7 +127,10 @@ export function notificationRoutes(app: App, ctx: NotificationContext): void {
       config: { permission: 'notifications:read', access: { resource: 'notification' } },
       schema: {
         tags,
+        operationId: 'getNotification',
         summary: 'Get a message, with where it went and what it said',
+        description:
+          'One message: its recipient, channel, the address it was handed to, its subject and body, its status and delivery attempts.',
         params: IdParams,
         response: { 200: Notification, ...errors },
       },

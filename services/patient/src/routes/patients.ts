@@ -40,7 +40,10 @@ export function patientRoutes(app: App, db: Db): void {
       config: { permission: 'patients:read', access: { resource: 'patient', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listPatients',
         summary: 'List patients (active ones unless `status` says otherwise)',
+        description:
+          'Patients one page at a time, the active ones unless `status` says otherwise. Every answer is recorded as an access to the patients it lists.',
         querystring: Type.Object({ status: StatusQuery, ...PageQuery }, { additionalProperties: false }),
         response: { 200: Page(Patient), ...errors },
       },
@@ -58,8 +61,11 @@ export function patientRoutes(app: App, db: Db): void {
       config: { permission: 'patients:read', access: { resource: 'patient', action: 'search' } },
       schema: {
         tags,
+        operationId: 'searchPatients',
         summary:
           'Search patients by name (prefix and fuzzy, case- and accent-insensitive), birth date, MRN, phone, email',
+        description:
+          'Finds patients by name (prefix and fuzzy, ignoring case and accents), birth date, MRN, phone or email, best matches first, one page at a time. 400 when no criterion is given.',
         querystring: Type.Object(
           {
             name: Type.Optional(Type.String({ minLength: 2, maxLength: 200 })),
@@ -88,7 +94,10 @@ export function patientRoutes(app: App, db: Db): void {
       config: { permission: 'patients:write', idempotent: true, access: { resource: 'patient' } },
       schema: {
         tags,
+        operationId: 'createPatient',
         summary: 'Register a patient (409 with existingId when a likely duplicate exists)',
+        description:
+          'Registers a patient and assigns an MRN; answers 201 with its ETag and `Location`. 409 with `existingId` when a patient with the same name and birth date exists: send `confirmDuplicate=true` to register anyway. Accepts `Idempotency-Key`.',
         querystring: Type.Object(
           { confirmDuplicate: Type.Optional(Type.Boolean({ default: false })) },
           { additionalProperties: false },
@@ -113,7 +122,15 @@ export function patientRoutes(app: App, db: Db): void {
     '/api/v1/patients/:id',
     {
       config: { permission: 'patients:read', access: { resource: 'patient' } },
-      schema: { tags, summary: 'Get a patient', params: IdParams, response: { 200: Patient, ...errors } },
+      schema: {
+        tags,
+        operationId: 'getPatient',
+        summary: 'Get a patient',
+        description:
+          'One patient record, with the `ETag` an update needs; the read is recorded in the audit trail.',
+        params: IdParams,
+        response: { 200: Patient, ...errors },
+      },
     },
     async (request, reply) => {
       const patient = await patients.getPatient(db, request.params.id);
@@ -127,7 +144,10 @@ export function patientRoutes(app: App, db: Db): void {
       config: { permission: 'patients:write', access: { resource: 'patient' } },
       schema: {
         tags,
+        operationId: 'replacePatient',
         summary: 'Replace a patient record (If-Match required)',
+        description:
+          'Replaces a patient record. `If-Match` is required (428 without it, 412 when the record changed since it was read).',
         params: IdParams,
         headers: IfMatchHeader,
         body: PatientInput,
@@ -151,7 +171,10 @@ export function patientRoutes(app: App, db: Db): void {
       config: { permission: 'patients:write', access: { resource: 'patient' } },
       schema: {
         tags,
+        operationId: 'updatePatient',
         summary: 'Change some fields (JSON merge patch; If-Match optional)',
+        description:
+          'Changes some fields of a patient record (JSON merge patch, `application/merge-patch+json`; a null clears an optional field). `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         body: PatientPatch,
@@ -175,7 +198,10 @@ export function patientRoutes(app: App, db: Db): void {
       config: { permission: 'patients:write', access: { resource: 'patient' } },
       schema: {
         tags,
+        operationId: 'deactivatePatient',
         summary: 'Deactivate a patient (the record is retained)',
+        description:
+          'Deactivates a patient (204); the record is retained and still readable. `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         response: { 204: Type.Null(), ...errors, 412: Problem },

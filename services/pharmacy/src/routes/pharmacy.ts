@@ -54,8 +54,11 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'medications:read' },
       schema: {
         tags: medTags,
+        operationId: 'listMedications',
         summary:
           'List the formulary in creation order; by code, name (part, any case), drug class or ingredient (any case), active',
+        description:
+          'The formulary in creation order, filtered by code, name (any part, any case), drug class, ingredient and whether active.',
         querystring: Type.Object(
           {
             code: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -79,7 +82,10 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'medications:write', idempotent: true },
       schema: {
         tags: medTags,
+        operationId: 'createMedication',
         summary: 'Add a medication to the formulary (its code is unique)',
+        description:
+          'Adds a medication to the formulary. 409 when a medication with that code exists. Accepts `Idempotency-Key`.',
         body: MedicationInput,
         response: { 201: Medication, ...errors, 409: Problem },
       },
@@ -96,7 +102,9 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'medications:read' },
       schema: {
         tags: medTags,
+        operationId: 'getMedication',
         summary: 'Get a medication',
+        description: 'One medication of the formulary, with the `ETag` an update needs.',
         params: IdParams,
         response: { 200: Medication, ...errors },
       },
@@ -113,7 +121,10 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'medications:write' },
       schema: {
         tags: medTags,
+        operationId: 'replaceMedication',
         summary: 'Replace a medication (If-Match required); prescriptions written keep naming it',
+        description:
+          'Replaces a medication; prescriptions already written keep naming it. `If-Match` is required (428 without it, 412 when it changed); 409 when the new code is taken.',
         params: IdParams,
         headers: IfMatchHeader,
         body: MedicationInput,
@@ -138,8 +149,11 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'medications:write' },
       schema: {
         tags: medTags,
+        operationId: 'withdrawMedication',
         summary:
           'Withdraw a medication from the formulary (kept, `active: false`, no longer prescribable; If-Match optional)',
+        description:
+          'Withdraws a medication from the formulary (204): it is kept with `active: false` and can no longer be prescribed. `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         response: { 204: Type.Null(), ...errors, 412: Problem },
@@ -166,7 +180,10 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'prescriptions:read', access: { resource: 'prescription', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listPrescriptions',
         summary: 'List prescriptions in creation order, by patient, prescriber and status',
+        description:
+          'Prescriptions in creation order, filtered by patient, prescriber and status. Every answer is recorded as an access to the patients it names.',
         querystring: Type.Object(
           {
             patientId: Type.Optional(Uuid),
@@ -192,8 +209,11 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'prescriptions:write', idempotent: true, access },
       schema: {
         tags,
+        operationId: 'createPrescription',
         summary:
           "Prescribe: the prescriber must be an active physician; a medication matching one of the patient's allergies is 409 unless `overrideReason` is given (Idempotency-Key accepted)",
+        description:
+          "Writes a prescription; the prescriber must be an active physician (409 otherwise). A medication matching one of the patient's allergies is 409 unless `overrideReason` is given; 503 when the patient's allergies cannot be read, so no prescription skips the check. Accepts `Idempotency-Key`.",
         body: PrescriptionInput,
         response: { 201: Prescription, ...errors, 409: Problem, 503: Problem },
       },
@@ -213,7 +233,9 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'prescriptions:read', access },
       schema: {
         tags,
+        operationId: 'getPrescription',
         summary: 'Get a prescription with its items and fills',
+        description: 'One prescription with its items and its fills so far.',
         params: IdParams,
         response: { 200: Prescription, ...errors },
       },
@@ -231,7 +253,10 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'prescriptions:write', access: { resource: 'prescription', action: 'update' } },
       schema: {
         tags,
+        operationId: 'cancelPrescription',
         summary: 'Cancel a prescription that can still be filled, with a reason (If-Match optional)',
+        description:
+          'Cancels a prescription that can still be filled, with a reason. 409 when its status does not allow it; `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         body: PrescriptionCancelInput,
@@ -263,8 +288,11 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       },
       schema: {
         tags,
+        operationId: 'fillPrescription',
         summary:
           'Fill a prescription: reserve, confirm and dispense each item with a fill left (201 with the completed fill and its lots; 409 with the reason when rejected, every step compensated; Idempotency-Key makes a repeated request one fill)',
+        description:
+          'Fills a prescription: reserves, confirms and dispenses each item with a fill left, as a saga with Inventory (201 with the fill and the lots it used). 409 with the reason when it cannot be filled or is rejected, every step compensated; 503 when Inventory cannot be asked. Send `Idempotency-Key` so that a retried request is one fill.',
         params: IdParams,
         response: { 201: PrescriptionFill, ...errors, 409: Problem, 503: Problem },
       },
@@ -286,8 +314,11 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       },
       schema: {
         tags: medTags,
+        operationId: 'dispenseMedication',
         summary:
           'Dispense ward stock without a prescription, through the same saga (201 when completed; 409 with the reason when rejected)',
+        description:
+          'Dispenses ward stock of a medication without a prescription, through the same saga as a fill (201 when completed). 409 with the reason when rejected or when the medication names no inventory item; 503 when Inventory cannot be asked. Accepts `Idempotency-Key`.',
         params: IdParams,
         body: DispenseInput,
         response: { 201: WardDispense, ...errors, 409: Problem, 503: Problem },
@@ -307,7 +338,10 @@ export function pharmacyRoutes(app: App, ctx: medications.PharmacyContext): void
       config: { permission: 'medications:read', access: { resource: 'dispense', action: 'search' } },
       schema: {
         tags: medTags,
+        operationId: 'listMedicationDispenses',
         summary: "A medication's dispense history, in dispense order, each with its lots",
+        description:
+          "A medication's dispenses in dispense order (fills and ward dispenses), each with the lots it used.",
         params: IdParams,
         querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
         response: { 200: Page(DispenseRecord), ...errors },

@@ -48,7 +48,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:read' },
       schema: {
         tags,
+        operationId: 'listStaffMembers',
         summary: 'List staff members, filtered by role, department, specialty and whether active',
+        description:
+          'Staff members one page at a time, filtered by role, department, specialty and whether active.',
         querystring: Type.Object(
           {
             role: Type.Optional(StaffRole),
@@ -71,7 +74,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'createStaffMember',
         summary: 'Onboard a staff member (weekly hours in their IANA time zone; Idempotency-Key accepted)',
+        description:
+          'Onboards a staff member with their weekly working hours, given in their IANA time zone; answers 201 with its ETag. Accepts `Idempotency-Key`.',
         body: StaffInput,
         response: { 201: Staff, ...errors },
       },
@@ -86,7 +92,14 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
     `${STAFF}/:id`,
     {
       config: { permission: 'staff:read' },
-      schema: { tags, summary: 'Get a staff member', params: IdParams, response: { 200: Staff, ...errors } },
+      schema: {
+        tags,
+        operationId: 'getStaffMember',
+        summary: 'Get a staff member',
+        description: 'One staff member, with the `ETag` an update needs.',
+        params: IdParams,
+        response: { 200: Staff, ...errors },
+      },
     },
     async (request, reply) => {
       const s = await staff.getStaff(ctx, callerOf(request), request.params.id);
@@ -100,7 +113,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write' },
       schema: {
         tags,
+        operationId: 'replaceStaffMember',
         summary: 'Replace a staff record (If-Match required)',
+        description:
+          'Replaces a staff record. `If-Match` is required (428 without it, 412 when it changed); 409 when it would deactivate someone with active appointments to come.',
         params: IdParams,
         headers: IfMatchHeader,
         body: StaffInput,
@@ -125,7 +141,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write' },
       schema: {
         tags,
+        operationId: 'updateStaffMember',
         summary: 'Change some fields (JSON merge patch; If-Match optional)',
+        description:
+          'Changes some fields of a staff record (JSON merge patch). `If-Match` is optional (412 when it does not match); 409 when it would deactivate someone with active appointments to come.',
         params: IdParams,
         headers: IfMatchHeader,
         body: StaffPatch,
@@ -150,7 +169,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write' },
       schema: {
         tags,
+        operationId: 'deactivateStaffMember',
         summary: 'Deactivate a staff member (the record is retained; If-Match optional)',
+        description:
+          'Deactivates a staff member (204); the record is retained. 409 while they have active appointments to come; `If-Match` is optional (412 when it does not match).',
         params: IdParams,
         headers: IfMatchHeader,
         response: { 204: Type.Null(), ...errors, 409: Problem, 412: Problem },
@@ -175,7 +197,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'createStaffTimeOff',
         summary: 'Record time off of a staff member (start and end instants, RFC 3339 UTC)',
+        description:
+          'Records time off of a staff member between two instants (RFC 3339, UTC); it is taken out of their availability. Accepts `Idempotency-Key`.',
         params: IdParams,
         body: TimeOffInput,
         response: { 201: TimeOff, ...errors },
@@ -193,7 +218,9 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:read' },
       schema: {
         tags,
+        operationId: 'listStaffTimeOff',
         summary: 'List time off of a staff member in start order (overlapping from–to when given)',
+        description: "A staff member's time off in start order, only what overlaps from–to when given.",
         params: IdParams,
         querystring: Type.Object(
           { from: Type.Optional(Timestamp), to: Type.Optional(Timestamp), ...PageQuery },
@@ -211,8 +238,11 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:read' },
       schema: {
         tags,
+        operationId: 'getStaffAvailability',
         summary:
           'Free intervals of a staff member in [from, to) (at most 31 days): working time in their time zone minus closures, time off and bookings',
+        description:
+          "A staff member's free intervals in [from, to) (at most 31 days): working time in their time zone, less facility closures, time off and booked appointments.",
         params: IdParams,
         querystring: Type.Object({ from: Timestamp, to: Timestamp }, { additionalProperties: false }),
         response: { 200: StaffAvailability, ...errors },
@@ -228,8 +258,11 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:read', access: { resource: 'staff-assignments', action: 'search' } },
       schema: {
         tags,
+        operationId: 'listStaffAssignments',
         summary:
           "A staff member's appointments overlapping [from, to) (at most 31 days), in start order, optionally of one status",
+        description:
+          "A staff member's appointments overlapping [from, to) (at most 31 days) in start order, optionally of one status. Every answer is recorded as an access to the patients it names.",
         params: IdParams,
         querystring: Type.Object(
           { from: Timestamp, to: Timestamp, status: Type.Optional(AppointmentStatus), ...PageQuery },
@@ -254,7 +287,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write' },
       schema: {
         tags,
+        operationId: 'deleteStaffTimeOff',
         summary: 'Delete time off of a staff member',
+        description:
+          'Deletes one time off of a staff member (204); 404 when the staff member has no time off with that id.',
         params: Type.Object({ id: Uuid, timeOffId: Uuid }),
         response: { 204: Type.Null(), ...errors },
       },
@@ -273,7 +309,10 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write', idempotent: true },
       schema: {
         tags,
+        operationId: 'createFacilityClosure',
         summary: "Close the facility on a date (in the facility's time zone) for everyone",
+        description:
+          "Closes the facility for everyone on a date, in the facility's time zone: no slot is offered that day. 409 when it is closed on that date already. Accepts `Idempotency-Key`.",
         body: ClosureInput,
         response: { 201: Closure, ...errors, 409: Problem },
       },
@@ -290,7 +329,9 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:read' },
       schema: {
         tags,
+        operationId: 'listFacilityClosures',
         summary: 'List facility closures in date order (from–to inclusive when given)',
+        description: 'Facility closures in date order, only those from–to (inclusive) when given.',
         querystring: Type.Object(
           { from: Type.Optional(DateOnly), to: Type.Optional(DateOnly), ...PageQuery },
           { additionalProperties: false },
@@ -307,7 +348,9 @@ export function staffRoutes(app: App, ctx: staff.StaffContext): void {
       config: { permission: 'staff:write' },
       schema: {
         tags,
+        operationId: 'deleteFacilityClosure',
         summary: 'Reopen the facility on a date',
+        description: 'Reopens the facility on a date (204); 404 when it is not closed that day.',
         params: Type.Object({ date: DateOnly }),
         response: { 204: Type.Null(), ...errors },
       },

@@ -35,7 +35,7 @@ describe.runIf(amqp && redis && server)('a standalone service', () => {
   beforeAll(async () => {
     keys = await createTestKeys();
     const db = await createThrowawayDatabase(server as string, 'hms_test_mgmt');
-    drop = db.drop;
+    drop = () => db.drop();
     const [port, managementPort] = [await freePort(), await freePort()];
     publicUrl = `http://127.0.0.1:${port}`;
     managementUrl = `http://127.0.0.1:${managementPort}`;

@@ -150,40 +150,52 @@ export class Upstream {
   private async attempts(req: UpstreamRequest, call: UpstreamCall): Promise<UpstreamResponse> {
     let lastError: unknown;
     for (let attempt = 1; ; attempt++) {
-      let base: string;
+      const tried: { base?: string } = {};
       try {
-        base = await this.balancer.pick(this.name);
-      } catch (err) {
-        // every instance failed in this request: its own error says more than "none left"
-        throw lastError ?? err;
-      }
-      const stopped = call.reason; // UpstreamTimeout or ClientGone: no further attempt
-      if (stopped) throw stopped;
-      const target = this.target(base);
-      try {
-        return await new Promise<UpstreamResponse>((resolve, reject) => {
-          this.agent.dispatch(
-            {
-              origin: target.origin,
-              path: target.path + req.path,
-              method: req.method,
-              headers: req.headers,
-              body: req.body ?? null,
-            },
-            new AnswerHandler(call, req.bufferUpTo ?? 0, resolve, reject),
-          );
-        });
+        return await this.attempt(req, call, tried);
       } catch (err) {
         if (call.reason) throw call.reason; // UpstreamTimeout or ClientGone
+        if (tried.base === undefined) throw lastError ?? err; // no instance left to try
         const code = errorCode(err);
         if (!code || !CONNECTION_ERRORS.has(code)) throw err;
-        if (CONNECT_FAILURES.has(code)) this.balancer.markDown(base);
+        if (CONNECT_FAILURES.has(code)) this.balancer.markDown(tried.base);
         lastError = err;
         if (!req.retryable || attempt >= MAX_ATTEMPTS) throw err;
         this.retries?.inc({ upstream: this.name, reason: code });
         this.logger.info({ upstream: this.name, code, attempt }, 'retrying on another instance');
       }
     }
+  }
+
+  /**
+   * One attempt: the instance the balancer picks (at once when it holds the list), then the
+   * request to it; `tried.base` says which instance, unset when none could be picked (every
+   * instance failed in this request: its own error says more than "none left").
+   */
+  private attempt(
+    req: UpstreamRequest,
+    call: UpstreamCall,
+    tried: { base?: string },
+  ): Promise<UpstreamResponse> {
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      this.balancer.pickThen(this.name, (err, base) => {
+        if (err) return reject(err);
+        const stopped = call.reason; // UpstreamTimeout or ClientGone: no further attempt
+        if (stopped) return reject(stopped);
+        tried.base = base as string;
+        const target = this.target(tried.base);
+        this.agent.dispatch(
+          {
+            origin: target.origin,
+            path: target.path + req.path,
+            method: req.method,
+            headers: req.headers,
+            body: req.body ?? null,
+          },
+          new AnswerHandler(call, req.bufferUpTo ?? 0, resolve, reject),
+        );
+      });
+    });
   }
 
   /** An instance's URL split once into origin and path prefix (instances are few and long-lived). */

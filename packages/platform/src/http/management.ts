@@ -26,7 +26,7 @@ export interface ManagementOptions {
 }
 
 /**
- * The management listener (DESIGN.md §7, ADR 0019): operations endpoints off the public port.
+ * The management listener (DESIGN.md §3 and §6, ADR 0019): operations endpoints off the public port.
  * One per process (a standalone service's own, or one for every module of the embedded
  * platform), bound to loopback or the pod address (`MANAGEMENT_HOST`:`MANAGEMENT_PORT`), never
  * published by an ingress or the gateway:

@@ -2,10 +2,11 @@
 // kit's `ModuleConfig` (the keys every service reads), each service's own schema (every TypeBox
 // object exported by `services/<name>/src/config.ts`), and the embedded launcher's.
 // `--check` fails when the committed reference differs from what the schemas say (CI).
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Kind, OptionalKind } from '@sinclair/typebox';
+import { writeOrCheck } from './generated.mjs';
 import { ModuleConfig } from '@hms/platform';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -250,19 +251,8 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const text = `${lines.join('\n')}\n`;
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(out, 'utf8');
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== text) {
-    console.error('docs/configuration.md is stale: run `npm run config-docs` and commit the result');
-    process.exit(1);
-  }
-  console.log('docs/configuration.md is up to date');
-} else {
-  writeFileSync(out, text);
-  console.log(`wrote docs/configuration.md (${keyCount} keys)`);
-}
+writeOrCheck(out, text, {
+  name: 'docs/configuration.md',
+  command: 'npm run config-docs',
+  wrote: `${keyCount} keys`,
+});

@@ -1,6 +1,6 @@
 // Generates docs/events.md from the event registry in packages/contracts (built to dist).
 // `--check` fails when the committed catalogue differs from what the registry says (CI).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeOrCheck } from './generated.mjs';
 import { EVENT_TYPES, EventEnvelope, dataSchemaUri } from '@hms/contracts';
 
 const out = new URL('../docs/events.md', import.meta.url);
@@ -41,19 +41,8 @@ for (const type of types) {
   );
 }
 const text = `${lines.join('\n')}\n`;
-if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(out, 'utf8');
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== text) {
-    console.error('docs/events.md is stale: run `npm run catalogue` and commit the result');
-    process.exit(1);
-  }
-  console.log('docs/events.md is up to date');
-} else {
-  writeFileSync(out, text);
-  console.log(`wrote docs/events.md (${types.length} event types)`);
-}
+writeOrCheck(out, text, {
+  name: 'docs/events.md',
+  command: 'npm run catalogue',
+  wrote: `${types.length} event types`,
+});

@@ -179,11 +179,11 @@ export class Upstream {
   ): Promise<UpstreamResponse> {
     return new Promise<UpstreamResponse>((resolve, reject) => {
       this.balancer.pickThen(this.name, (err, base) => {
-        if (err) return reject(err);
+        if (err || base === undefined) return reject(err ?? new NoInstanceError(this.name));
         const stopped = call.reason; // UpstreamTimeout or ClientGone: no further attempt
         if (stopped) return reject(stopped);
-        tried.base = base as string;
-        const target = this.target(tried.base);
+        tried.base = base;
+        const target = this.target(base);
         this.agent.dispatch(
           {
             origin: target.origin,

@@ -150,7 +150,8 @@ class SharedLimiter {
     }
     const pending = this.taking.get(key);
     if (pending) {
-      void pending.then(() => this.consume(key, use));
+      const again = () => this.consume(key, use);
+      void pending.then(again, again);
       return;
     }
     const take = this.take(key);

@@ -106,7 +106,11 @@ export function closeSink(): void {
 
 // A name shorter than this is not looked for: "Al" or "Li" occur inside ordinary log words.
 const MIN_NAME = 3;
-const WORD = /\p{L}[\p{L}'’-]*/gu;
+// A word runs over letters and digits alike: a test's unique name (`Lovelace` + a base-36 time,
+// `Lovelacemxc3req5`) is one word, not `Lovelacemxc` and `req`, and a short run of letters in it
+// never stands for a name (a `req` in every request line failed a CI run by chance).
+const WORD = /[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu;
+const LETTER = /\p{L}/u;
 const DATE = /\d{4}-\d{2}-\d{2}/g;
 const PHONE = /\+?[0-9][0-9 ()-]{5,30}[0-9]/g;
 const EMAIL = /[^\s"'<>(),;:\\]+@[^\s"'<>(),;:\\]+/g;
@@ -119,7 +123,7 @@ export function readSeeded(dir: string): Seeded {
       if (!line) continue;
       const found = JSON.parse(line) as Partial<Record<PhiKind, string[]>>;
       for (const n of found.name ?? [])
-        for (const w of n.match(WORD) ?? []) if (w.length >= MIN_NAME) seeded.names.add(w);
+        for (const w of n.match(WORD) ?? []) if (w.length >= MIN_NAME && LETTER.test(w)) seeded.names.add(w);
       for (const d of found.birthDate ?? []) if (/^\d{4}-\d{2}-\d{2}$/.test(d)) seeded.birthDates.add(d);
       for (const p of found.phone ?? []) if (digits(p).length >= 6) seeded.phones.add(digits(p));
       for (const e of found.email ?? []) if (e.includes('@')) seeded.emails.add(e.toLowerCase());

@@ -69,6 +69,17 @@ describe('the PHI log guard', () => {
     expect(readSeeded(dir).names.has('Al')).toBe(false);
   });
 
+  it('takes a name with a unique suffix of letters and digits as one word, whole', () => {
+    const dir = tempDir();
+    // a test's name: a word and a base-36 time, whose letter runs are no names of their own
+    noteSeededPatient(dir, { givenName: 'Ada7', familyName: 'Lovelacemxc3req5' });
+    const seeded = readSeeded(dir);
+    expect([...seeded.names].sort()).toEqual(['Ada7', 'Lovelacemxc3req5']);
+    expect(phiIn('{"req":{"method":"GET"},"msg":"request","id":"mxc3req5"}', seeded)).toEqual([]);
+    expect(phiIn('{"msg":"registered Lovelacemxc3req5"}', seeded)).toEqual(['name']);
+    expect(phiIn('{"holder":"Ada7 Lovelacemxc3req5"}', seeded)).toEqual(['name']);
+  });
+
   it('scans every worker file and names the file, line and kind, never the line itself', () => {
     const dir = tempDir();
     noteSeededPatient(dir, patient);

@@ -104,7 +104,8 @@ export async function startServiceRuntime(
         {
           name: service,
           resolve: () => infra.balancer.pick(service),
-          onConnectionError: (url) => infra.balancer.markDown(url),
+          markDown: (url) => infra.balancer.markDown(url),
+          logger: infra.logger,
           serviceToken: infra.serviceToken
             ? () => (infra.serviceToken as ServiceTokenSource).token()
             : undefined,

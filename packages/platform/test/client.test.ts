@@ -103,7 +103,8 @@ describe('UpstreamClient', () => {
     expect(up.calls).toHaveLength(1);
   });
 
-  test('a try that exceeds the timeout answers a 503 AppError with Retry-After', async () => {
+  test('a call that runs past its deadline answers a 503 AppError with Retry-After, and is not sent again', async () => {
+    // the deadline covers every try of the call (ADR 0020): a try that uses it up leaves none
     const { client, up, metrics } = await setup(
       async (_n, res) => {
         await sleep(400);
@@ -113,15 +114,61 @@ describe('UpstreamClient', () => {
     );
     const started = Date.now();
     const err = await failure(client.request('GET', '/slow'));
-    expect(Date.now() - started).toBeLessThan(400 * 2);
+    expect(Date.now() - started).toBeLessThan(400);
     expect(err.status).toBe(503);
     expect(err.code).toBe('unavailable');
     expect(err.headers['retry-after']).toBe('3');
     expect(err.detail).toMatch(/timeout/);
     expect(err.extensions).toEqual({ upstream: 'things' });
-    expect(up.calls).toHaveLength(2); // the GET was retried once, each try timed out
+    await sleep(450); // long enough for a second try, had one been sent, to reach the upstream
+    expect(up.calls).toHaveLength(1);
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/http_client_requests_total\{[^}]*upstream="things"[^}]*outcome="timeout"[^}]*\} 1/);
+  });
+
+  test('a 503 that says when to come back is not sent again, and its Retry-After reaches the caller', async () => {
+    const { client, up } = await setup((_n, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.end('{}');
+    });
+    const err = await failure(client.request('GET', '/things'));
+    expect(err.status).toBe(503);
+    expect(err.headers['retry-after']).toBe('7');
+    expect(err.detail).toMatch(/answered 503/);
+    expect(up.calls).toHaveLength(1);
+  });
+
+  test('an instance that refuses the connection is marked down and the call goes at once to the next', async () => {
+    const { up, metrics } = await setup((_n, res) => json(res, 200, { ok: true }));
+    const gone = await upstream((_n, res) => json(res, 200));
+    await gone.close(); // its port now refuses connections
+    const picks = [gone.url, up.url];
+    const down: string[] = [];
+    const client = new UpstreamClient(
+      { name: 'things', resolve: () => picks.shift() ?? up.url, markDown: (url) => down.push(url) },
+      metrics,
+    );
+    cleanup.push(() => client.close());
+    expect(await client.request('GET', '/things')).toMatchObject({ status: 200, body: { ok: true } });
+    expect(down).toEqual([gone.url]);
+    expect(up.calls).toHaveLength(1);
+    expect(await metrics.registry.metrics()).toMatch(
+      /http_client_retries_total\{[^}]*upstream="things"[^}]*reason="ECONNREFUSED"[^}]*\} 1/,
+    );
+  });
+
+  test('a connection broken mid-call is sent again, and its instance stays in rotation', async () => {
+    const down: string[] = [];
+    const { client, up } = await setup(
+      (n, res) => {
+        if (n === 1) res.socket?.destroy();
+        else json(res, 200, { ok: true });
+      },
+      { markDown: (url) => down.push(url) },
+    );
+    expect(await client.request('GET', '/things')).toMatchObject({ status: 200, body: { ok: true } });
+    expect(up.calls).toHaveLength(2);
+    expect(down).toEqual([]);
   });
 
   test('opens the circuit after N consecutive failures, fails fast, and half-opens later', async () => {

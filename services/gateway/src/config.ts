@@ -20,6 +20,13 @@ export const GatewayConfig = Type.Object({
     default: 5000,
     description: 'per request: until an upstream answers with its headers (retries included), ms',
   }),
+  UPSTREAM_RETRIES: Type.Integer({
+    minimum: 0,
+    maximum: 5,
+    default: 2,
+    description:
+      'tries after the first for an idempotent bodiless request, on a connection error or a 502/503/504 without Retry-After (ADR 0020)',
+  }),
   UPSTREAM_BODY_TIMEOUT_MS: Type.Integer({
     minimum: 1,
     default: 30_000,

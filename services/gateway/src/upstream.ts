@@ -1,16 +1,14 @@
 import type { Readable } from 'node:stream';
-import { BrokenCircuitError, BulkheadRejectedError, wrap, type IPolicy } from 'cockatiel';
-import { Counter } from 'prom-client';
+import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import {
-  CONNECT_FAILURES,
-  CONNECTION_ERRORS,
+  CallTimeout,
   CommonErrors,
-  FAILED_STATUSES,
   NoInstanceError,
   Resilience,
   errorCode,
+  type AnswerReading,
   type AppError,
   type CircuitStateName,
   type LoadBalancer,
@@ -19,8 +17,10 @@ import {
 import { AnswerHandler, UpstreamCall, type UpstreamResponse } from './answer.js';
 
 export interface UpstreamSettings {
-  /** Until the upstream's response headers arrive, retries on another instance included. */
+  /** Until the upstream's response headers arrive, retries included. */
   timeoutMs: number;
+  /** Tries after the first for a retryable request (ADR 0020's rule). */
+  retries: number;
   /** Longest pause between two chunks of a response body. */
   bodyTimeoutMs: number;
   breakerThreshold: number;
@@ -61,29 +61,26 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** The upstream sent no response headers within the timeout (retries included). */
-class UpstreamTimeout extends Error {
-  constructor() {
-    super('upstream did not answer in time');
-    this.name = 'UpstreamTimeout';
-  }
-}
-
-const MAX_ATTEMPTS = 3;
+/** How the core reads a forwarded answer; one dropped for another try lets its stream go. */
+const FORWARDED: AnswerReading<UpstreamResponse> = {
+  status: (a) => a.statusCode,
+  saysWhen: (a) => a.headers['retry-after'] !== undefined,
+  drop: (a) => {
+    if (!Buffer.isBuffer(a.body)) a.body.destroy();
+  },
+};
 
 /**
  * One upstream service as the gateway calls it (DESIGN.md §6): instances from the load balancer
- * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, the kit's
- * resilience core around each request (`Resilience`: a bulkhead and a circuit breaker, its state
- * in the `circuit_breaker_state` gauge; the one list of connection errors) and a timeout until
- * the response headers, retries included.
- * A connection failure takes the instance out of rotation and an idempotent bodiless request is
- * sent to another one. Request bodies stream; answers too, but for small ones of known length.
+ * (registry, then `<SERVICE>_URL`), an undici Agent keeping connections to them, and the kit's
+ * resilient-call core around each request (`Resilience`, ADR 0020: bulkhead, circuit breaker and
+ * its gauge, one deadline until the response headers, retries included, and the one retry rule:
+ * an instance that refuses a connection leaves rotation and an idempotent bodiless request goes to
+ * another). Request bodies stream; answers too, but for small ones of known length.
  */
 export class Upstream {
   readonly agent: Agent;
-  private readonly resilience: Resilience;
-  private readonly policy: IPolicy;
+  private readonly resilience: Resilience<UpstreamResponse>;
   private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(
@@ -92,7 +89,6 @@ export class Upstream {
     private readonly settings: UpstreamSettings,
     metrics: Metrics,
     private readonly logger: Logger,
-    private readonly retries?: Counter<'upstream' | 'reason'>,
   ) {
     this.agent = new Agent({
       connections: settings.maxConcurrent,
@@ -102,12 +98,12 @@ export class Upstream {
       connect: { timeout: Math.min(settings.timeoutMs, 10_000) },
     });
     this.resilience = new Resilience(name, settings, metrics, {
+      answers: FORWARDED,
       logger,
       // the client's doing, not the upstream's: never counted against it
       ignore: (err) => err instanceof BodyTooLargeError || err instanceof ClientGone,
-      failedAnswer: (r) => FAILED_STATUSES.has((r as UpstreamResponse).statusCode),
+      markDown: (instance) => balancer.markDown(instance),
     });
-    this.policy = wrap(this.resilience.bulkhead, this.resilience.breaker);
   }
 
   get circuitState(): CircuitStateName {
@@ -120,16 +116,15 @@ export class Upstream {
    * throws a 503 AppError with Retry-After (413 when the body overflowed).
    */
   async dispatch(req: UpstreamRequest): Promise<UpstreamResponse> {
-    // One call per request is aborted on the timeout or when the client goes away; its reason
+    // One call per request is aborted at the deadline or when the client goes away; its reason
     // tells which (a client hanging up is not the upstream failing). A streamed body goes on after
     // the headers: only the wait for them (and for a small answer's body) is bounded.
     const call = req.call ?? new UpstreamCall();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const res = await this.policy.execute(() => {
-        // started once the bulkhead lets the request through, as its queue has its own bound
-        timer = setTimeout(() => call.abort(new UpstreamTimeout()), this.settings.timeoutMs);
-        return this.attempts(req, call);
+      const res = await this.resilience.call((tried) => this.attempt(req, call, tried), {
+        retryable: req.retryable,
+        abort: (reason) => call.abort(reason),
+        stopped: () => call.reason,
       });
       this.resilience.count(String(res.statusCode));
       return res;
@@ -142,47 +137,24 @@ export class Upstream {
           'upstream call failed',
         );
       throw failure.error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async attempts(req: UpstreamRequest, call: UpstreamCall): Promise<UpstreamResponse> {
-    let lastError: unknown;
-    for (let attempt = 1; ; attempt++) {
-      const tried: { base?: string } = {};
-      try {
-        return await this.attempt(req, call, tried);
-      } catch (err) {
-        if (call.reason) throw call.reason; // UpstreamTimeout or ClientGone
-        if (tried.base === undefined) throw lastError ?? err; // no instance left to try
-        const code = errorCode(err);
-        if (!code || !CONNECTION_ERRORS.has(code)) throw err;
-        if (CONNECT_FAILURES.has(code)) this.balancer.markDown(tried.base);
-        lastError = err;
-        if (!req.retryable || attempt >= MAX_ATTEMPTS) throw err;
-        this.retries?.inc({ upstream: this.name, reason: code });
-        this.logger.info({ upstream: this.name, code, attempt }, 'retrying on another instance');
-      }
     }
   }
 
   /**
-   * One attempt: the instance the balancer picks (at once when it holds the list), then the
-   * request to it; `tried.base` says which instance, unset when none could be picked (every
-   * instance failed in this request: its own error says more than "none left").
+   * One try: the instance the balancer picks (at once when it holds the list), then the request
+   * to it; `tried.instance` says which instance, unset when none could be picked.
    */
   private attempt(
     req: UpstreamRequest,
     call: UpstreamCall,
-    tried: { base?: string },
+    tried: { instance?: string },
   ): Promise<UpstreamResponse> {
     return new Promise<UpstreamResponse>((resolve, reject) => {
       this.balancer.pickThen(this.name, (err, base) => {
         if (err || base === undefined) return reject(err ?? new NoInstanceError(this.name));
-        const stopped = call.reason; // UpstreamTimeout or ClientGone: no further attempt
+        const stopped = call.reason; // CallTimeout or ClientGone: no further try
         if (stopped) return reject(stopped);
-        tried.base = base;
+        tried.instance = base;
         const target = this.target(base);
         this.agent.dispatch(
           {
@@ -227,7 +199,7 @@ export class Upstream {
       return unavailable('bulkhead_full', 'is busy (too many requests in flight)', 1);
     if (err instanceof ClientGone || call.reason instanceof ClientGone)
       return unavailable('client_gone', 'call abandoned by the client', 1);
-    if (err instanceof UpstreamTimeout) return unavailable('timeout', 'did not answer in time', 1);
+    if (err instanceof CallTimeout) return unavailable('timeout', 'did not answer in time', 1);
     if (err instanceof NoInstanceError)
       return unavailable(
         'no_instance',
@@ -291,26 +263,18 @@ export async function readLimited(body: Buffer | Readable, maxBytes: number): Pr
 /** One `Upstream` per service, made on first use. */
 export class Upstreams {
   private readonly byName = new Map<string, Upstream>();
-  private readonly retries: Counter<'upstream' | 'reason'>;
 
   constructor(
     readonly balancer: LoadBalancer,
     private readonly settings: UpstreamSettings,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-  ) {
-    this.retries = new Counter({
-      name: 'http_client_retries_total',
-      help: 'requests sent again to another instance after a connection failure, by upstream and error',
-      labelNames: ['upstream', 'reason'] as const,
-      registers: [metrics.registry],
-    });
-  }
+  ) {}
 
   get(name: string): Upstream {
     let u = this.byName.get(name);
     if (!u) {
-      u = new Upstream(name, this.balancer, this.settings, this.metrics, this.logger, this.retries);
+      u = new Upstream(name, this.balancer, this.settings, this.metrics, this.logger);
       this.byName.set(name, u);
     }
     return u;

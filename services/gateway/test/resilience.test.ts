@@ -10,7 +10,7 @@ import {
 } from '@hms/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayService } from '../src/service.js';
-import { authStub } from './fixtures/auth-stub.js';
+import { authStub, flakyTries } from './fixtures/auth-stub.js';
 import { expectProblem } from '@hms/testkit/vitest';
 import { PATIENTS, STARTUP_MS, gatewayEnv, metric } from './helpers.js';
 
@@ -164,5 +164,43 @@ describe('a service that dies', () => {
 
   it('keeps other upstreams’ breakers apart', async () => {
     expect(await breaker('staff')).toBe(0);
+  });
+});
+
+describe('the retry rule at the gateway (ADR 0020)', () => {
+  const retries = () => metric(gateway, 'http_client_retries_total', { upstream: 'auth', reason: '503' });
+
+  it('sends a GET answered 503 without Retry-After again, and answers what the second try got', async () => {
+    const before = await retries();
+    const res = await gateway.request<{ ok: boolean; tries: number }>(
+      'GET',
+      '/api/v1/auth/flaky/get-once?fail=1',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, tries: 2 });
+    expect(flakyTries.get('GET get-once')).toBe(2);
+    expect(await retries()).toBe(before + 1);
+  });
+
+  it('passes a 503 that says when to come back through at once, its Retry-After kept', async () => {
+    const res = await gateway.request('GET', '/api/v1/auth/flaky/says-when?fail=1&saysWhen=true');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('9');
+    expect(flakyTries.get('GET says-when')).toBe(1);
+  });
+
+  it('never sends a POST again', async () => {
+    const res = await gateway.request('POST', '/api/v1/auth/flaky/post-once?fail=1', { body: {} });
+    expect(res.status).toBe(503);
+    expect(flakyTries.get('POST post-once')).toBe(1);
+    // the upstream answers again: its breaker sees a success after the two failed calls above
+    expect((await gateway.request('GET', '/api/v1/auth/flaky/post-once?fail=0')).status).toBe(200);
+  });
+
+  it('stops at the retries allowed (two), answering the last 503', async () => {
+    const res = await gateway.request('GET', '/api/v1/auth/flaky/always?fail=99');
+    expect(res.status).toBe(503);
+    expect(flakyTries.get('GET always')).toBe(3);
+    expect((await gateway.request('GET', '/api/v1/auth/flaky/always-after?fail=0')).status).toBe(200);
   });
 });

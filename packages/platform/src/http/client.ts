@@ -1,19 +1,9 @@
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  ExponentialBackoff,
-  TimeoutStrategy,
-  handleWhen,
-  retry,
-  timeout,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
+import type { Logger } from 'pino';
 import { Agent, request as undiciRequest } from 'undici';
 import { currentContext } from '../context.js';
 import { SpanKind, endSpan, startSpan } from '../tracing.js';
 import type { Metrics } from './metrics.js';
-import { FAILED_STATUSES, Resilience, isConnectionError, type CircuitStateName } from './resilience.js';
+import { FAILED_STATUSES, Resilience, type CircuitStateName } from './resilience.js';
 
 export { circuitStateName, type CircuitStateName } from './resilience.js';
 
@@ -22,16 +12,20 @@ export interface UpstreamOptions {
   name: string;
   /** Resolves the base URL for each call (static URL now; the service registry later). */
   resolve: () => string | Promise<string>;
+  /** A call's deadline, its tries included (default 3 s). */
   timeoutMs?: number;
+  /** Tries after the first for an idempotent call (default 2). */
   retries?: number;
-  /** Consecutive failures that open the breaker. */
+  /** Consecutive failed calls that open the breaker. */
   breakerThreshold?: number;
   halfOpenAfterMs?: number;
   /** Concurrent calls allowed, and calls allowed to wait for a slot. */
   maxConcurrent?: number;
   maxQueued?: number;
-  /** Told the base URL of an instance that refused or dropped a connection (the balancer takes it out). */
-  onConnectionError?: (baseUrl: string) => void;
+  /** Told the base URL of an instance that could not be reached (the balancer takes it out). */
+  markDown?: (baseUrl: string) => void;
+  /** Where a retry and a breaker's change of state are told. */
+  logger?: Logger;
   /** Token for calls a service makes on its own (no user request in context). */
   serviceToken?: () => Promise<string | undefined>;
 }
@@ -44,56 +38,46 @@ export interface UpstreamResponse<T> {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
-class RetryableStatus extends Error {
-  constructor(readonly status: number) {
-    super(`upstream answered ${status}`);
-  }
-}
+/** The kit's answers are read whole: nothing to let go of when one is dropped for another try. */
+const READ_WHOLE = {
+  status: (a: UpstreamResponse<unknown>) => a.status,
+  saysWhen: (a: UpstreamResponse<unknown>) => a.headers['retry-after'] !== undefined,
+  drop: () => undefined,
+};
 
 /**
- * A resilient client for one upstream service (DESIGN.md §6), on the platform's one resilience
- * core (`resilience.ts`: connection errors, breaker and its gauge, bulkhead, the 503): every call
- * has a timeout; idempotent calls retry with jittered exponential backoff on network errors and
- * 502/503/504; the upstream has a circuit breaker and a bulkhead. The request id, traceparent and
- * the caller's token travel with the call. When the upstream cannot answer, callers get a 503
+ * A resilient client for one upstream service (DESIGN.md §6) on the platform's one resilient-call
+ * core (`resilience.ts`, ADR 0020): a bulkhead and a circuit breaker per upstream, one deadline
+ * per call covering its tries, idempotent calls sent again as the one retry rule says (connection
+ * errors, 502/503/504 without Retry-After, jittered backoff). The request id, traceparent and the
+ * caller's token travel with the call. When the upstream cannot answer, callers get a 503
  * AppError with Retry-After.
  */
 export class UpstreamClient {
   private readonly agent: Agent;
-  private readonly resilience: Resilience;
-  private readonly idempotentPolicy: IPolicy;
-  private readonly unsafePolicy: IPolicy;
+  private readonly resilience: Resilience<UpstreamResponse<unknown>>;
   private readonly retryAfterSec: number;
 
   constructor(
     private readonly opts: UpstreamOptions,
     metrics?: Metrics,
   ) {
-    const timeoutMs = opts.timeoutMs ?? 3000;
     const halfOpenAfterMs = opts.halfOpenAfterMs ?? 10_000;
     this.retryAfterSec = Math.max(1, Math.ceil(halfOpenAfterMs / 1000));
     this.agent = new Agent({ keepAliveTimeout: 10_000, connections: opts.maxConcurrent ?? 32 });
     this.resilience = new Resilience(
       opts.name,
       {
+        timeoutMs: opts.timeoutMs ?? 3000,
+        retries: opts.retries ?? 2,
         breakerThreshold: opts.breakerThreshold ?? 5,
         halfOpenAfterMs,
         maxConcurrent: opts.maxConcurrent ?? 32,
         maxQueued: opts.maxQueued ?? 64,
       },
       metrics,
+      { answers: READ_WHOLE, logger: opts.logger, markDown: opts.markDown },
     );
-    const perTry = timeout(timeoutMs, TimeoutStrategy.Aggressive);
-    const { bulkhead: bh, breaker } = this.resilience;
-    const retries = retry(
-      handleWhen((err) => !(err instanceof BrokenCircuitError) && !(err instanceof BulkheadRejectedError)),
-      {
-        maxAttempts: opts.retries ?? 2,
-        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }),
-      },
-    );
-    this.idempotentPolicy = wrap(bh, retries, breaker, perTry);
-    this.unsafePolicy = wrap(bh, breaker, perTry);
   }
 
   get circuitState(): CircuitStateName {
@@ -110,7 +94,6 @@ export class UpstreamClient {
       asService?: boolean;
     } = {},
   ): Promise<UpstreamResponse<T>> {
-    const policy = IDEMPOTENT.has(method) ? this.idempotentPolicy : this.unsafePolicy;
     const ctx = currentContext();
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (ctx?.requestId) headers['x-request-id'] = ctx.requestId;
@@ -129,28 +112,31 @@ export class UpstreamClient {
       : (ctx?.authorization ?? (await this.serviceAuthorization()));
     if (auth && !headers.authorization) headers.authorization = auth;
     if (init.body !== undefined) headers['content-type'] = 'application/json';
+    // a signal of this call's own, aborted at its deadline
+    const abort = new AbortController();
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+    let res: UpstreamResponse<unknown>;
     try {
-      const res = await policy.execute(async ({ signal }) => {
-        const base = await this.opts.resolve();
-        const r = await undiciRequest(new URL(path, base), {
-          method: method as 'GET',
-          headers,
-          body: init.body === undefined ? undefined : JSON.stringify(init.body),
-          signal,
-          dispatcher: this.agent,
-        }).catch((err: unknown) => {
-          if (isConnectionError(err)) this.opts.onConnectionError?.(base);
-          throw err;
-        });
-        const text = await r.body.text();
-        if (FAILED_STATUSES.has(r.statusCode)) throw new RetryableStatus(r.statusCode);
-        return { status: r.statusCode, headers: r.headers, body: (text ? safeJson(text) : undefined) as T };
-        // a signal of this call's own: without one, cockatiel hangs every call's timeout on one shared
-        // never-aborted signal, and more than ten calls at once warned MaxListenersExceeded
-      }, new AbortController().signal);
-      this.resilience.count(String(res.status));
-      endSpan(span, undefined, { 'http.response.status_code': res.status });
-      return res;
+      res = await this.resilience.call(
+        async (tried) => {
+          const base = await this.opts.resolve();
+          tried.instance = base;
+          const r = await undiciRequest(new URL(path, base), {
+            method: method as 'GET',
+            headers,
+            body,
+            signal: abort.signal,
+            dispatcher: this.agent,
+          });
+          const text = await r.body.text();
+          return { status: r.statusCode, headers: r.headers, body: text ? safeJson(text) : undefined };
+        },
+        {
+          retryable: IDEMPOTENT.has(method),
+          abort: (reason) => abort.abort(reason),
+          stopped: () => (abort.signal.aborted ? (abort.signal.reason as Error) : undefined),
+        },
+      );
     } catch (err) {
       endSpan(span, err);
       const outcome = this.resilience.outcomeOf(err);
@@ -161,6 +147,16 @@ export class UpstreamClient {
         this.retryAfterSec,
       );
     }
+    this.resilience.count(String(res.status));
+    endSpan(span, undefined, { 'http.response.status_code': res.status });
+    // a failed status the retries did not get past: the upstream cannot answer
+    if (FAILED_STATUSES.has(res.status))
+      throw this.resilience.unavailable(
+        String(res.status),
+        `is unavailable (answered ${res.status})`,
+        retryAfterOf(res.headers['retry-after']) ?? this.retryAfterSec,
+      );
+    return res as UpstreamResponse<T>;
   }
 
   private async serviceAuthorization(): Promise<string | undefined> {
@@ -171,6 +167,12 @@ export class UpstreamClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** An upstream's `Retry-After` in seconds, when it gave one (its word on when to come back). */
+function retryAfterOf(value: string | string[] | undefined): number | undefined {
+  const seconds = typeof value === 'string' ? Number(value) : Number.NaN;
+  return Number.isInteger(seconds) && seconds >= 0 ? Math.max(1, seconds) : undefined;
 }
 
 function safeJson(text: string): unknown {

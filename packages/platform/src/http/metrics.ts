@@ -23,13 +23,19 @@ export function createMetrics(service: string, opts: { processMetrics?: boolean 
     labelNames: ['upstream', 'outcome'] as const,
     registers: [registry],
   });
+  const upstreamRetries = new Counter({
+    name: 'http_client_retries_total',
+    help: 'outbound requests sent again, by upstream and reason (a connection error code or a status)',
+    labelNames: ['upstream', 'reason'] as const,
+    registers: [registry],
+  });
   const breakerState = new Gauge({
     name: 'circuit_breaker_state',
     help: 'circuit breaker per upstream: 0 closed, 1 half-open, 2 open',
     labelNames: ['upstream'] as const,
     registers: [registry],
   });
-  return { registry, httpDuration, httpInFlight, upstreamRequests, breakerState };
+  return { registry, httpDuration, httpInFlight, upstreamRequests, upstreamRetries, breakerState };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -5,6 +5,7 @@ export * from './db/migrate.js';
 export * from './db/postgres.js';
 export * from './db/types.js';
 export * from './errors.js';
+export * from './dependency.js';
 export * from './events/outbox.js';
 export * from './http/auth.js';
 export * from './http/client.js';

@@ -48,18 +48,46 @@ export class PostgresDb implements Db {
     await this.pool.query(sql);
   }
 
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * A pooled connection for the caller's use, held until `release`. While it is checked out the
+   * pool no longer listens for its errors, and pg emits a connection lost between two queries as
+   * an `error` event, which, unheard, would end the process (a database failover would crash every
+   * service holding a lock or a transaction); it is heard here, and such a connection is
+   * destroyed on release instead of going back to the pool.
+   */
+  private async checkout(): Promise<{ client: pg.PoolClient; release: (broken?: boolean) => void }> {
     const client = await this.pool.connect();
+    let lost = false;
+    const onError = () => {
+      lost = true;
+    };
+    client.on('error', onError);
+    return {
+      client,
+      release: (broken = false) => {
+        client.off('error', onError);
+        client.release(lost || broken);
+      },
+    };
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const { client, release } = await this.checkout();
     const tx = new LazyTransaction(client);
+    let broken = false;
     try {
       const value = await fn(tx);
       await tx.commit();
       return value;
     } catch (err) {
-      await tx.rollback();
+      // a rollback that fails leaves the connection in no known state: it is not reused
+      broken = await tx.rollback().then(
+        () => false,
+        () => true,
+      );
       throw err;
     } finally {
-      client.release();
+      release(broken);
     }
   }
 
@@ -68,7 +96,7 @@ export class PostgresDb implements Db {
     fn: (conn: Queryable) => Promise<T>,
     opts: { wait?: boolean } = {},
   ): Promise<{ acquired: true; value: T } | { acquired: false }> {
-    const client = await this.pool.connect();
+    const { client, release } = await this.checkout();
     const key = `${this.schema}:${name}`;
     let locked = false;
     try {
@@ -93,7 +121,7 @@ export class PostgresDb implements Db {
         );
       }
       // a connection that may still hold the lock is discarded, never returned to the pool
-      client.release(broken);
+      release(broken);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDependencyUnavailable } from '../dependency.js';
 import { AppError, CommonErrors, toProblem, type ProblemField } from '../errors.js';
 
 interface AjvError {
@@ -81,9 +82,23 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, err: A
     .send(JSON.stringify(toProblem(err, request.url.split('?')[0])));
 }
 
+/** A dependency could not be reached: the request may be tried again in a moment. */
+const DEPENDENCY_DOWN = () =>
+  CommonErrors.unavailable('a service this one depends on cannot be reached; try again shortly', {
+    headers: { 'retry-after': '2' },
+  });
+
 /** One error handler for every route: problem+json, no stack, no SQL, no input echoed. */
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    if (
+      !(error instanceof AppError) &&
+      ((error as FastifyError).statusCode ?? 500) >= 500 &&
+      isDependencyUnavailable(error)
+    ) {
+      request.log.error({ err: error }, 'request failed: a dependency is unavailable');
+      return sendProblem(request, reply, DEPENDENCY_DOWN());
+    }
     const appError = error instanceof AppError ? error : fromFastifyError(error as FastifyError);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');

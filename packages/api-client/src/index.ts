@@ -13,6 +13,9 @@ import type { components, operations, paths } from './schema.js';
  */
 export type { components, operations, paths };
 
+/** The API's named shapes, named after their titles: `Schemas['Patient']`, `Schemas['Invoice']`, … */
+export type Schemas = components['schemas'];
+
 /** A problem answer (RFC 9457): every service and the gateway answer an error in this one shape. */
 export type Problem = operations['getPatient']['responses'][404]['content']['application/json'];
 

@@ -1749,7 +1749,7 @@ export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
     /** AppointmentSeries */
-    'appointment.def-0': {
+    AppointmentSeries: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -1831,7 +1831,7 @@ export interface components {
       }[];
     };
     /** AppointmentType */
-    'appointment.def-1': {
+    AppointmentType: {
       /** @description stable code of the appointment type: lower-case letters, digits and dashes */
       code: string;
       name: string;
@@ -1854,7 +1854,7 @@ export interface components {
       updatedAt: string;
     };
     /** AuditRecord */
-    'audit.def-0': {
+    AuditRecord: {
       /** @description gap-free position in the chain */
       seq: number;
       /**
@@ -1921,7 +1921,7 @@ export interface components {
       hash: string;
     };
     /** Checkpoint */
-    'audit.def-1': {
+    Checkpoint: {
       /** @description the head signed */
       seq: number;
       /** @description SHA-256, lower-case hex */
@@ -1937,7 +1937,7 @@ export interface components {
       jws: string;
     };
     /** User */
-    'auth.def-0': {
+    User: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -1978,7 +1978,7 @@ export interface components {
       updatedAt: string;
     };
     /** Invoice */
-    'billing.def-0': {
+    Invoice: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2118,7 +2118,7 @@ export interface components {
       updatedAt: string;
     };
     /** Claim */
-    'billing.def-1': {
+    Claim: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2191,7 +2191,7 @@ export interface components {
       updatedAt: string;
     };
     /** FeeScheduleEntry */
-    'billing.def-2': {
+    FeeScheduleEntry: {
       /** @description stable code of the appointment type: lower-case letters, digits and dashes */
       code: string;
       description: string;
@@ -2211,7 +2211,7 @@ export interface components {
       updatedAt: string;
     };
     /** InventoryItem */
-    'inventory.def-0': {
+    InventoryItem: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2267,7 +2267,7 @@ export interface components {
       updatedAt: string;
     };
     /** LedgerEntry */
-    'inventory.def-1': {
+    LedgerEntry: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2309,7 +2309,7 @@ export interface components {
       at: string;
     };
     /** PurchaseOrder */
-    'inventory.def-2': {
+    PurchaseOrder: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2348,7 +2348,7 @@ export interface components {
       };
     };
     /** Patient */
-    'patient.def-0': {
+    Patient: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2418,7 +2418,7 @@ export interface components {
       updatedAt: string;
     };
     /** Medication */
-    'pharmacy.def-0': {
+    Medication: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2453,7 +2453,7 @@ export interface components {
       updatedAt: string;
     };
     /** Prescription */
-    'pharmacy.def-1': {
+    Prescription: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2595,7 +2595,7 @@ export interface components {
       updatedAt: string;
     };
     /** Staff */
-    'staff.def-0': {
+    Staff: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2649,7 +2649,7 @@ export interface components {
       updatedAt: string;
     };
     /** TimeOff */
-    'staff.def-1': {
+    TimeOff: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2678,7 +2678,7 @@ export interface components {
       createdAt: string;
     };
     /** Assignment */
-    'staff.def-2': {
+    Assignment: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -2716,7 +2716,7 @@ export interface components {
       version: number;
     };
     /** Closure */
-    'staff.def-3': {
+    Closure: {
       /**
        * Format: uuid
        * @description UUID (v7)
@@ -3915,7 +3915,7 @@ export interface operations {
                  */
                 updatedAt: string;
               }
-            | components['schemas']['appointment.def-0'];
+            | components['schemas']['AppointmentSeries'];
         };
       };
       /** @description Default Response */
@@ -5984,7 +5984,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['appointment.def-1'][];
+            items: components['schemas']['AppointmentType'][];
             nextCursor: string | null;
           };
         };
@@ -6602,7 +6602,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['audit.def-0'][];
+            items: components['schemas']['AuditRecord'][];
             nextCursor: string | null;
           };
         };
@@ -6899,7 +6899,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['audit.def-0'][];
+            items: components['schemas']['AuditRecord'][];
             nextCursor: string | null;
           };
         };
@@ -7159,7 +7159,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['audit.def-1'][];
+            items: components['schemas']['Checkpoint'][];
             nextCursor: string | null;
           };
         };
@@ -8034,7 +8034,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['auth.def-0'][];
+            items: components['schemas']['User'][];
             nextCursor: string | null;
           };
         };
@@ -8891,7 +8891,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['billing.def-0'][];
+            items: components['schemas']['Invoice'][];
             nextCursor: string | null;
           };
         };
@@ -10543,7 +10543,7 @@ export interface operations {
                */
               recordedAt: string;
             };
-            invoice: components['schemas']['billing.def-0'];
+            invoice: components['schemas']['Invoice'];
           };
         };
       };
@@ -10973,7 +10973,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['billing.def-1'][];
+            items: components['schemas']['Claim'][];
             nextCursor: string | null;
           };
         };
@@ -12142,7 +12142,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            claim: components['schemas']['billing.def-1'];
+            claim: components['schemas']['Claim'];
             payment: {
               /**
                * Format: uuid
@@ -12174,7 +12174,7 @@ export interface operations {
                */
               recordedAt: string;
             };
-            invoice: components['schemas']['billing.def-0'];
+            invoice: components['schemas']['Invoice'];
           };
         };
       };
@@ -12309,7 +12309,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['billing.def-2'][];
+            items: components['schemas']['FeeScheduleEntry'][];
             nextCursor: string | null;
           };
         };
@@ -12912,7 +12912,7 @@ export interface operations {
             /** @description the patient record's version it reflects */
             patientVersion: number;
             /** @description issued invoices with a balance, oldest first */
-            openInvoices: components['schemas']['billing.def-0'][];
+            openInvoices: components['schemas']['Invoice'][];
             /** @description what is owed on them, per currency */
             balances: {
               /** @description ISO 4217 currency code, e.g. USD (one the runtime lists) */
@@ -13063,7 +13063,7 @@ export interface operations {
         content: {
           'application/json':
             | {
-                items: components['schemas']['inventory.def-0'][];
+                items: components['schemas']['InventoryItem'][];
                 nextCursor: string | null;
               }
             | {
@@ -13826,7 +13826,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['inventory.def-1'][];
+            items: components['schemas']['LedgerEntry'][];
             nextCursor: string | null;
           };
         };
@@ -15101,7 +15101,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['inventory.def-2'][];
+            items: components['schemas']['PurchaseOrder'][];
             nextCursor: string | null;
           };
         };
@@ -15377,8 +15377,8 @@ export interface operations {
         };
         content: {
           'application/json': {
-            order: components['schemas']['inventory.def-2'];
-            item: components['schemas']['inventory.def-0'];
+            order: components['schemas']['PurchaseOrder'];
+            item: components['schemas']['InventoryItem'];
           };
         };
       };
@@ -16410,7 +16410,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['patient.def-0'][];
+            items: components['schemas']['Patient'][];
             nextCursor: string | null;
           };
         };
@@ -16786,7 +16786,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['patient.def-0'][];
+            items: components['schemas']['Patient'][];
             nextCursor: string | null;
           };
         };
@@ -17758,7 +17758,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['pharmacy.def-0'][];
+            items: components['schemas']['Medication'][];
             nextCursor: string | null;
           };
         };
@@ -18581,7 +18581,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['pharmacy.def-1'][];
+            items: components['schemas']['Prescription'][];
             nextCursor: string | null;
           };
         };
@@ -20197,7 +20197,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['staff.def-0'][];
+            items: components['schemas']['Staff'][];
             nextCursor: string | null;
           };
         };
@@ -21363,7 +21363,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['staff.def-1'][];
+            items: components['schemas']['TimeOff'][];
             nextCursor: string | null;
           };
         };
@@ -21786,7 +21786,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['staff.def-2'][];
+            items: components['schemas']['Assignment'][];
             nextCursor: string | null;
           };
         };
@@ -22015,7 +22015,7 @@ export interface operations {
         };
         content: {
           'application/json': {
-            items: components['schemas']['staff.def-3'][];
+            items: components['schemas']['Closure'][];
             nextCursor: string | null;
           };
         };

@@ -8,6 +8,14 @@ import { CONNECTION_ERRORS, errorCode } from './http/resilience.js';
  * PostgreSQL's SQLSTATE classes, and the messages of pg, pg-pool and ioredis that carry no code.
  */
 
+/** Thrown by the kit's own adapters when their server is not connected (the broker, Redis). */
+export class DependencyUnavailableError extends Error {
+  constructor(readonly dependency: string) {
+    super(`${dependency} unavailable`);
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
 /** SQLSTATE: connection exception (class 08), the server shutting down or starting, too many connections. */
 const PG_UNAVAILABLE = /^(08[0-9A-Z]{3}|57P0[1-3]|53300)$/;
 
@@ -17,10 +25,11 @@ const DOWN_MESSAGES: readonly RegExp[] = [
   /^Client has encountered a connection error/, // pg: a query on a client whose connection broke
   /^Command timed out/, // ioredis: commandTimeout
   /^Connection is closed/, // ioredis
-  /^redis is not connected/, // the kit's own Redis store
+  /^(Channel|Connection) closed/, // amqplib: an operation on a channel or connection that went away
 ];
 
 export function isDependencyUnavailable(err: unknown): boolean {
+  if (err instanceof DependencyUnavailableError) return true;
   const code = errorCode(err);
   if (code !== undefined && (CONNECTION_ERRORS.has(code) || PG_UNAVAILABLE.test(code))) return true;
   const message = err instanceof Error ? err.message : '';

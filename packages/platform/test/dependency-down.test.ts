@@ -1,4 +1,9 @@
-import { PostgresDb, isDependencyUnavailable, type ServiceModule } from '@hms/platform';
+import {
+  DependencyUnavailableError,
+  PostgresDb,
+  isDependencyUnavailable,
+  type ServiceModule,
+} from '@hms/platform';
 import {
   createTestDatabase,
   createTestKeys,
@@ -99,6 +104,8 @@ describe('what counts as a dependency that cannot be reached', () => {
     ['pg losing its connection', new Error('Connection terminated unexpectedly')],
     ['pg-pool finding no connection in time', new Error('timeout exceeded when trying to connect')],
     ['ioredis timing a command out', new Error('Command timed out')],
+    ['amqplib on a channel that went away', new Error('Channel closed')],
+    ['the kit finding its broker not connected', new DependencyUnavailableError('broker')],
   ])('%s: yes', (_name, err) => {
     expect(isDependencyUnavailable(err)).toBe(true);
   });

@@ -85,6 +85,12 @@ function describeOutage(url: string): void {
         const pings = await Promise.allSettled([producerBus.ping(), consumerBus.ping()]);
         return pings.every((p) => p.status === 'rejected');
       });
+      // the dead-letter administration says the broker cannot be reached: 503 with Retry-After
+      const admin = await consuming.keys.mint({ roles: ['admin'] });
+      const listed = await consuming.manage('GET', '/admin/events/receiver/dead-letters', { token: admin });
+      expect(listed.status).toBe(503);
+      expect(listed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(listed.headers.get('retry-after')).toBe('2');
       await sleep(2000);
       const pendingAtRestore = await countOf(
         producing.db,

@@ -100,11 +100,38 @@ export function duplicateOperationIds(paths: OpenApiDocument['paths']): Map<stri
   return new Map([...seen].filter(([, at]) => at.length > 1));
 }
 
+/** A title a component can be named after (no dot: `<service>.<name>` names stay apart). */
+const COMPONENT_TITLE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * The merged name of each component (`service kind name` → name): its title (`Patient`,
+ * `Invoice`: what a generated client calls its type) when no other component of that kind in any
+ * document has the same title; else `<service>.<name>`.
+ */
+function componentNames(parts: DocumentPart[]): Map<string, string> {
+  const titled: { key: string; kind: string; title: string }[] = [];
+  const uses = new Map<string, number>();
+  for (const { service, doc } of parts)
+    for (const [kind, entries] of Object.entries(doc.components ?? {})) {
+      if (kind === 'securitySchemes' || !isObject(entries)) continue;
+      for (const [name, value] of Object.entries(entries)) {
+        const title = isObject(value) ? value.title : undefined;
+        if (typeof title !== 'string' || !COMPONENT_TITLE.test(title)) continue;
+        titled.push({ key: `${service} ${kind} ${name}`, kind, title });
+        uses.set(`${kind} ${title}`, (uses.get(`${kind} ${title}`) ?? 0) + 1);
+      }
+    }
+  return new Map(
+    titled.filter((t) => uses.get(`${t.kind} ${t.title}`) === 1).map((t) => [t.key, t.title] as const),
+  );
+}
+
 /**
  * Merges the services' documents into the platform's (`/api/v1/openapi.json`): the paths each
  * service owns (with their `x-permission`), their components and their declared tags, served by
  * the gateway (`servers: /`). Component names are local to each service (`def-0` in every one),
- * so each is renamed `<service>.<name>` and its references follow; security schemes keep their
+ * so each is renamed after its title when that is unique, else `<service>.<name>`, and its
+ * references follow; security schemes keep their
  * names (every service declares the same `bearer`). Throws when two operations share an
  * operationId (a programming error CI catches): only the API document is refused, not routing.
  */
@@ -119,11 +146,14 @@ export function mergeOpenApi(parts: DocumentPart[], info: Record<string, unknown
   };
   const components = merged.components as Record<string, Record<string, unknown>>;
   const tags = new Map<string, { name: string }>();
+  const names = componentNames(parts);
   for (const { service, doc } of [...parts].sort((a, b) => a.service.localeCompare(b.service))) {
+    const nameOf = (kind: string, name: string) =>
+      names.get(`${service} ${kind} ${name}`) ?? `${service}.${name}`;
     const rename = (ref: string) => {
       const m = /^#\/components\/([^/]+)\/(.+)$/.exec(ref);
       if (!m || m[1] === 'securitySchemes') return ref;
-      return `#/components/${m[1]}/${service}.${m[2]}`;
+      return `#/components/${m[1]}/${nameOf(m[1] as string, m[2] as string)}`;
     };
     for (const [path, item] of Object.entries(doc.paths)) {
       if (ownerOf(path) !== service) continue;
@@ -134,7 +164,7 @@ export function mergeOpenApi(parts: DocumentPart[], info: Record<string, unknown
       const target = (components[kind] ??= {});
       for (const [name, value] of Object.entries(entries)) {
         if (kind === 'securitySchemes') target[name] ??= value;
-        else target[`${service}.${name}`] = renameRefs(value, rename);
+        else target[nameOf(kind, name)] = renameRefs(value, rename);
       }
     }
     for (const tag of doc.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);

@@ -80,6 +80,12 @@ describe('merging the documents', () => {
     {
       'def-0': { type: 'object', properties: { next: { $ref: '#/components/schemas/def-1' } } },
       'def-1': {},
+      'def-2': {
+        title: 'Patient',
+        type: 'object',
+        properties: { doctor: { $ref: '#/components/schemas/def-3' } },
+      },
+      'def-3': { title: 'Person', type: 'object' },
     },
   );
   const staff = doc(
@@ -93,7 +99,11 @@ describe('merging the documents', () => {
         },
       },
     },
-    { 'def-0': { type: 'array' } },
+    {
+      'def-0': { type: 'array' },
+      'def-1': { title: 'Person', type: 'object' },
+      'def-2': { title: 'Not a name', type: 'object' },
+    },
   );
   const merged = mergeOpenApi(
     [
@@ -112,7 +122,16 @@ describe('merging the documents', () => {
 
   it('renames components per service and rewrites the references to them', () => {
     const schemas = merged.components?.schemas ?? {};
-    expect(Object.keys(schemas).sort()).toEqual(['patient.def-0', 'patient.def-1', 'staff.def-0']);
+    expect(Object.keys(schemas).sort()).toEqual([
+      'Patient', // a title no other component has
+      'patient.def-0', // no title
+      'patient.def-1',
+      'patient.def-3', // 'Person' is the title of one component in each service
+      'staff.def-0',
+      'staff.def-1',
+      'staff.def-2', // a title that is no name
+    ]);
+    expect(JSON.stringify(schemas.Patient)).toContain('#/components/schemas/patient.def-3');
     expect(JSON.stringify(merged.paths['/api/v1/staff'])).toContain('#/components/schemas/staff.def-0');
     expect(JSON.stringify(merged.paths['/api/v1/patients'])).toContain('#/components/schemas/patient.def-0');
     expect(JSON.stringify(schemas['patient.def-0'])).toContain('#/components/schemas/patient.def-1');
@@ -150,7 +169,7 @@ describe('merging the documents', () => {
 
   it('does not change the documents it merged', () => {
     expect(JSON.stringify(staff)).toContain('#/components/schemas/def-0');
-    expect(Object.keys(patient.components?.schemas ?? {})).toEqual(['def-0', 'def-1']);
+    expect(Object.keys(patient.components?.schemas ?? {})).toEqual(['def-0', 'def-1', 'def-2', 'def-3']);
   });
 });
 

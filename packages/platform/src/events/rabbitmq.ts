@@ -20,6 +20,7 @@ import {
   type RetryPolicy,
   type Subscription,
 } from './bus.js';
+import { DependencyUnavailableError } from '../dependency.js';
 import type { EventMetrics } from './metrics.js';
 import { KeyedSerialExecutor } from './ordering.js';
 
@@ -134,7 +135,7 @@ export class RabbitBus implements EventBus {
   }
 
   private channel(): ConfirmChannel {
-    if (!this.pub) throw new Error('broker unavailable');
+    if (!this.pub) throw new DependencyUnavailableError('broker');
     return this.pub;
   }
 
@@ -335,12 +336,12 @@ export class RabbitBus implements EventBus {
     limit: number,
     fn: (msgs: Message[], ch: Channel) => T | Promise<T>,
   ): Promise<T> {
-    if (!this.conn) throw new Error('broker unavailable');
+    if (!this.conn) throw new DependencyUnavailableError('broker');
     return withQueueMessages(this.conn, this.dlqOf(consumer), limit, fn);
   }
 
   async deadLetterDepth(consumer: string): Promise<number> {
-    if (!this.conn) throw new Error('broker unavailable');
+    if (!this.conn) throw new DependencyUnavailableError('broker');
     // a channel of its own: checking a queue that does not exist closes the channel it ran on,
     // and on the shared admin channel that would fail every later ping (the readiness check)
     const ch = await this.conn.createChannel();
@@ -356,7 +357,7 @@ export class RabbitBus implements EventBus {
   }
 
   async ping(): Promise<void> {
-    if (!this.conn || !this.admin) throw new Error('broker unavailable');
+    if (!this.conn || !this.admin) throw new DependencyUnavailableError('broker');
     await this.admin.checkExchange(this.exchange);
   }
 

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { DependencyUnavailableError } from '../dependency.js';
 import type { Budget, BudgetTake, KeyValueStore } from './types.js';
 
 /**
@@ -91,7 +92,7 @@ export class RedisStore implements KeyValueStore {
   }
 
   async takeBudget(key: string, budget: Budget): Promise<BudgetTake> {
-    if (this.client.status !== 'ready') throw new Error('redis is not connected');
+    if (this.client.status !== 'ready') throw new DependencyUnavailableError('redis');
     const [granted, remaining, resetInMs] = await (this.client as WithTakeBudget).hmsTakeBudget(
       this.k(key),
       budget.limit,

@@ -409,7 +409,7 @@ export interface paths {
     };
     /**
      * Verify the chain (or a range of seqs) against a signed checkpoint (default: the newest); lists every break
-     * @description Recomputes the hash chain of the trail (or of a range of seqs) and checks it against a signed checkpoint, the newest by default. The report lists every break found; 404 when no exported checkpoint has the seq given.
+     * @description Recomputes the hash chain of the trail (or of a range of seqs) and checks it against a signed checkpoint, the newest by default. The report lists every break found; 404 when no exported checkpoint has the seq given. A whole large trail takes a while (about 25 s for a million records): `x-timeout-ms` gives the gateway the time, and `from`/`to` verify a stretch.
      */
     get: operations['verifyAuditTrail'];
     put?: never;

@@ -63,7 +63,7 @@ describe.runIf(server)('a database that cannot be reached', () => {
 
     await proxy.cut(); // pooled connections dropped, new ones refused
     for (let i = 0; i < 3; i++) {
-      const res = await svc.request('GET', '/api/v1/ticks', { token, timeoutMs: 15_000 });
+      const res = await svc.request('GET', '/api/v1/ticks', { token });
       const problem = expectProblem(res, 503);
       expect(problem.code).toBe('unavailable');
       expect(res.headers.get('retry-after')).toBe('2');

@@ -20,6 +20,12 @@ export const GatewayConfig = Type.Object({
     default: 5000,
     description: 'per request: until an upstream answers with its headers (retries included), ms',
   }),
+  UPSTREAM_TIMEOUT_MAX_MS: Type.Integer({
+    minimum: 1,
+    default: 120_000,
+    description:
+      'the longest an operation may ask the gateway to wait for its answer (x-timeout-ms in its OpenAPI document), ms',
+  }),
   UPSTREAM_RETRIES: Type.Integer({
     minimum: 0,
     maximum: 5,

@@ -21,6 +21,8 @@ export interface Operation {
   path: string;
   permission: string | undefined;
   authenticated: boolean;
+  /** `x-timeout-ms`: the operation answers later than the gateway's default timeout allows. */
+  timeoutMs?: number;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -51,7 +53,15 @@ export function operationsOf(doc: OpenApiDocument, service: string): Operation[]
       const permission = typeof xp === 'string' ? xp : undefined;
       const secured = Array.isArray(op.security) && op.security.length > 0;
       const authenticated = permission !== undefined || op['x-authenticated'] === true || secured;
-      out.push({ method: method.toUpperCase(), path, permission, authenticated });
+      const xt = op['x-timeout-ms'];
+      const timeoutMs = typeof xt === 'number' && Number.isInteger(xt) && xt > 0 ? xt : undefined;
+      out.push({
+        method: method.toUpperCase(),
+        path,
+        permission,
+        authenticated,
+        ...(timeoutMs ? { timeoutMs } : {}),
+      });
     }
   }
   return out;

@@ -17,6 +17,13 @@ export interface ProxyOptions {
   bodyLimit: number;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The operation's own timeout (`x-timeout-ms` in its service's document), if it has one. */
+    upstreamTimeoutMs: number | undefined;
+  }
+}
+
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
 
@@ -48,6 +55,7 @@ function limitedBody(raw: IncomingMessage, limit: number): Transform & { tooLarg
  * parser), and so are answers, but for small ones of known length.
  */
 export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) => {
+  app.decorateRequest('upstreamTimeoutMs', undefined);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => {
     done(null);
@@ -65,11 +73,15 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
       opts.catalog.operation(service, request.method, pathOf(request.raw.url ?? request.url), (err, op) => {
         if (err) return done(err as FastifyError);
         const operation = op as Operation;
-        if (!operation.authenticated) return done(); // a public route (login, the JWKS)
+        if (!operation.authenticated) {
+          request.upstreamTimeoutMs = operation.timeoutMs;
+          return done(); // a public route (login, the JWKS)
+        }
         opts.access.authenticate(request.headers.authorization, (refused, principal) => {
           if (refused) return done(refused as FastifyError);
           const caller = principal as NonNullable<typeof principal>;
           request.principal = caller;
+          request.upstreamTimeoutMs = operation.timeoutMs;
           try {
             if (operation.permission !== undefined) opts.access.authorize(caller, operation.permission);
           } catch (forbidden) {
@@ -106,6 +118,7 @@ export const proxyRoutes: FastifyPluginAsync<ProxyOptions> = async (app, opts) =
       headers: upstreamHeaders(request, opts.client, traceparent),
       body: hasBody ? limitedBody(request.raw, opts.bodyLimit) : undefined,
       retryable: !hasBody && IDEMPOTENT.has(request.method),
+      timeoutMs: request.upstreamTimeoutMs,
       call,
       // a small answer of known length (most API answers) is read whole and written at once with
       // its headers; anything else, or of unknown length, streams through as it arrives

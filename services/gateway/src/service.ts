@@ -78,6 +78,7 @@ export const gatewayService: ServiceModule = {
       balancer,
       {
         timeoutMs: cfg.UPSTREAM_TIMEOUT_MS,
+        maxTimeoutMs: cfg.UPSTREAM_TIMEOUT_MAX_MS,
         retries: cfg.UPSTREAM_RETRIES,
         bodyTimeoutMs: cfg.UPSTREAM_BODY_TIMEOUT_MS,
         breakerThreshold: cfg.UPSTREAM_BREAKER_THRESHOLD,

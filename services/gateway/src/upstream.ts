@@ -19,6 +19,8 @@ import { AnswerHandler, UpstreamCall, type UpstreamResponse } from './answer.js'
 export interface UpstreamSettings {
   /** Until the upstream's response headers arrive, retries included. */
   timeoutMs: number;
+  /** The longest an operation may ask for (`x-timeout-ms`). */
+  maxTimeoutMs: number;
   /** Tries after the first for a retryable request (ADR 0020's rule). */
   retries: number;
   /** Longest pause between two chunks of a response body. */
@@ -39,6 +41,8 @@ export interface UpstreamRequest {
   body?: Readable | undefined;
   /** Whether the request may be sent again to another instance (idempotent and bodiless). */
   retryable: boolean;
+  /** The operation's own timeout (`x-timeout-ms`), up to `maxTimeoutMs`; else `timeoutMs`. */
+  timeoutMs?: number | undefined;
   /**
    * Aborts the call: the proxy hands over the call it abandons (with `abandon`) when the client
    * goes away, and the timeout aborts the same one.
@@ -121,8 +125,11 @@ export class Upstream {
     // the headers: only the wait for them (and for a small answer's body) is bounded.
     const call = req.call ?? new UpstreamCall();
     try {
-      const res = await this.resilience.call((tried) => this.attempt(req, call, tried), {
+      const timeoutMs =
+        req.timeoutMs === undefined ? undefined : Math.min(req.timeoutMs, this.settings.maxTimeoutMs);
+      const res = await this.resilience.call((tried) => this.attempt(req, call, tried, timeoutMs), {
         retryable: req.retryable,
+        timeoutMs,
         abort: (reason) => call.abort(reason),
         stopped: () => call.reason,
       });
@@ -148,6 +155,7 @@ export class Upstream {
     req: UpstreamRequest,
     call: UpstreamCall,
     tried: { instance?: string },
+    timeoutMs: number | undefined,
   ): Promise<UpstreamResponse> {
     return new Promise<UpstreamResponse>((resolve, reject) => {
       this.balancer.pickThen(this.name, (err, base) => {
@@ -163,6 +171,8 @@ export class Upstream {
             method: req.method,
             headers: req.headers,
             body: req.body ?? null,
+            // the agent's own headers timeout is the default's; an operation's own replaces it
+            ...(timeoutMs === undefined ? {} : { headersTimeout: timeoutMs }),
           },
           new AnswerHandler(call, req.bufferUpTo ?? 0, resolve, reject),
         );

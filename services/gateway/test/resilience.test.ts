@@ -53,6 +53,7 @@ beforeAll(async () => {
       STAFF_URL: `http://127.0.0.1:${blackholePort}`,
       APPOINTMENT_URL: `http://127.0.0.1:${deadPort}`,
       UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      UPSTREAM_TIMEOUT_MAX_MS: '3000',
       UPSTREAM_BREAKER_THRESHOLD: '3',
       UPSTREAM_BREAKER_HALF_OPEN_MS: '30000',
       UPSTREAM_MAX_CONCURRENT: '2',
@@ -202,5 +203,18 @@ describe('the retry rule at the gateway (ADR 0020)', () => {
     expect(res.status).toBe(503);
     expect(flakyTries.get('GET always')).toBe(3);
     expect((await gateway.request('GET', '/api/v1/auth/flaky/always-after?fail=0')).status).toBe(200);
+  });
+});
+
+describe('an operation that says how long it may take (x-timeout-ms)', () => {
+  it('gets its time where another operation times out, and no more than the gateway allows', async () => {
+    // the same wait (2.5 s) on three operations: the default timeout is 1.5 s, the gateway's most 3 s
+    expectProblem(await gateway.request('GET', '/api/v1/auth/slow?ms=2500'), 503);
+    const declared = await gateway.request('GET', '/api/v1/auth/slow-declared?ms=2500');
+    expect(declared.status).toBe(200);
+    // declares 60 s, gets the gateway's 3 s: a 503 (the answer comes at 4 s), not before 3 s
+    const over = await timed(() => gateway.request('GET', '/api/v1/auth/slow-over-max?ms=4000'));
+    expectProblem(over.value, 503);
+    expect(over.ms).toBeGreaterThanOrEqual(2900);
   });
 });

@@ -53,6 +53,7 @@ export function installOpenApi(app: FastifyInstance, opts: OpenApiOptions): void
           s.security = [{ bearer: [] }];
           s['x-authenticated'] = true;
         }
+        if (route.config?.timeoutMs !== undefined) s['x-timeout-ms'] = route.config.timeoutMs;
         return { schema: s, url };
       },
     },

@@ -165,6 +165,8 @@ export interface AnswerReading<A> {
 export interface CallPlan {
   /** The request may be sent again (an idempotent method, and no body streamed away). */
   retryable: boolean;
+  /** This call's deadline, when not the upstream's default (`settings.timeoutMs`). */
+  timeoutMs?: number | undefined;
   /** Ends the try in flight, and the call, with this reason (the deadline). */
   abort(reason: Error): void;
   /** Why the call was ended, if it was: the deadline, or the caller's own reason. */
@@ -231,9 +233,10 @@ export class Resilience<A> {
   async call(send: SendTry<A>, plan: CallPlan): Promise<A> {
     let timer: NodeJS.Timeout | undefined;
     try {
+      const timeoutMs = plan.timeoutMs ?? this.settings.timeoutMs;
       return await this.policy.execute(() => {
-        const deadline = Date.now() + this.settings.timeoutMs;
-        timer = setTimeout(() => plan.abort(new CallTimeout()), this.settings.timeoutMs);
+        const deadline = Date.now() + timeoutMs;
+        timer = setTimeout(() => plan.abort(new CallTimeout()), timeoutMs);
         return this.tries(send, plan, deadline);
       });
     } finally {

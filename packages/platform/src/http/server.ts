@@ -44,6 +44,12 @@ declare module 'fastify' {
     idempotent?: boolean;
     /** Body fields that are secrets (passwords): never part of the stored idempotency fingerprint. */
     secretFields?: string[];
+    /**
+     * How long the operation may take to answer, ms, when that is longer than a caller's default
+     * (a walk of the whole audit trail): documented as `x-timeout-ms`, which the gateway honours
+     * up to its `UPSTREAM_TIMEOUT_MAX_MS`.
+     */
+    timeoutMs?: number;
   }
   interface FastifyRequest {
     principal?: Principal;

@@ -97,14 +97,16 @@ export function auditRoutes(app: App, ctx: AuditContext): void {
   app.get(
     `${AUDIT}/verify`,
     {
-      config: { permission: 'audit:read' },
+      // a walk of a million records takes ~25 s here (docs/benchmarks.md): more than a gateway's
+      // default timeout, so the operation says how long it may take
+      config: { permission: 'audit:read', timeoutMs: 120_000 },
       schema: {
         tags,
         operationId: 'verifyAuditTrail',
         summary:
           'Verify the chain (or a range of seqs) against a signed checkpoint (default: the newest); lists every break',
         description:
-          'Recomputes the hash chain of the trail (or of a range of seqs) and checks it against a signed checkpoint, the newest by default. The report lists every break found; 404 when no exported checkpoint has the seq given.',
+          'Recomputes the hash chain of the trail (or of a range of seqs) and checks it against a signed checkpoint, the newest by default. The report lists every break found; 404 when no exported checkpoint has the seq given. A whole large trail takes a while (about 25 s for a million records): `x-timeout-ms` gives the gateway the time, and `from`/`to` verify a stretch.',
         querystring: Type.Object(
           {
             from: Type.Optional(Seq('first seq to verify (default 1)')),

@@ -102,6 +102,12 @@ describe('auth guard over HTTP', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 
+  test('takes the scheme in any case (RFC 9110: `bearer`, `BEARER`)', async () => {
+    const token = await keys.mint({ roles: ['admin'] });
+    for (const scheme of ['bearer', 'BEARER', 'BeArEr'])
+      expect((await get(`${scheme} ${token}`)).status, scheme).toBe(200);
+  });
+
   test('refuses a malformed authorization header', async () => {
     const token = await keys.mint({ roles: ['admin'] });
     for (const header of [

@@ -311,7 +311,8 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 export function bearerToken(header: string | undefined): string {
   if (!header)
     throw CommonErrors.unauthenticated('missing bearer token', { headers: { 'www-authenticate': 'Bearer' } });
-  const m = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/.exec(header);
+  // the scheme's name is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`
+  const m = /^[Bb][Ee][Aa][Rr][Ee][Rr] ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*)$/.exec(header);
   if (!m?.[1]) throw invalid('malformed authorization header');
   return m[1];
 }

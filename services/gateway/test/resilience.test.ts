@@ -183,6 +183,17 @@ describe('the retry rule at the gateway (ADR 0020)', () => {
     expect(await retries()).toBe(before + 1);
   });
 
+  it('lets go of a streamed 503 it sends again, and answers the next try', async () => {
+    const before = await retries();
+    const res = await gateway.request<{ ok: boolean; tries: number }>(
+      'GET',
+      '/api/v1/auth/flaky/streamed?fail=1&streamed=true',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, tries: 2 });
+    expect(await retries()).toBe(before + 1);
+  });
+
   it('passes a 503 that says when to come back through at once, its Retry-After kept', async () => {
     const res = await gateway.request('GET', '/api/v1/auth/flaky/says-when?fail=1&saysWhen=true');
     expect(res.status).toBe(503);

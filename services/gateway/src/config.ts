@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ServiceConfigKeys, loadConfig } from '@hms/platform';
+import { ConfigError, ServiceConfigKeys, loadConfig } from '@hms/platform';
 
 const Rate = (def: string, description: string) =>
   Type.String({ pattern: '^[1-9][0-9]*/[1-9][0-9]*$', default: def, description });
@@ -109,7 +109,13 @@ export const GatewayConfig = Type.Object({
 export type GatewayConfig = Static<typeof GatewayConfig>;
 
 export function readGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
-  return loadConfig(GatewayConfig, env);
+  const cfg = loadConfig(GatewayConfig, env);
+  // an operation that asks for more time must never get less than one that asks for none
+  if (cfg.UPSTREAM_TIMEOUT_MAX_MS < cfg.UPSTREAM_TIMEOUT_MS)
+    throw new ConfigError([
+      `UPSTREAM_TIMEOUT_MAX_MS: must be at least UPSTREAM_TIMEOUT_MS (${cfg.UPSTREAM_TIMEOUT_MS}), got ${cfg.UPSTREAM_TIMEOUT_MAX_MS}`,
+    ]);
+  return cfg;
 }
 
 export interface RateBudget {

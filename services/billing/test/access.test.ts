@@ -104,6 +104,7 @@ describe('the guard on every route', () => {
         'exceeds_claimable',
         'appointment_invoiced',
         'not_resubmittable',
+        // the kit's: replacing a fee schedule entry that exists needs If-Match
         'precondition_required',
       ].sort(),
     );
